@@ -1,0 +1,102 @@
+//! What IPv4 and IPv6 share: protocol numbers, addresses and the pseudo-header sum.
+//!
+//! Addresses are the standard library's `core::net` types, so users never convert.
+
+use super::checksum;
+
+pub use core::net::{IpAddr as IpAddress, Ipv4Addr as Ipv4Address, Ipv6Addr as Ipv6Address};
+
+enum_with_unknown! {
+    /// The IPv4 Protocol / IPv6 Next Header number (IANA "Assigned Internet Protocol
+    /// Numbers"), including the IPv6 extension headers skiff walks.
+    pub enum IpProtocol(u8) {
+        /// IPv6 Hop-by-Hop Options.
+        HopByHop = 0,
+        /// ICMP for IPv4.
+        Icmp = 1,
+        /// IGMP.
+        Igmp = 2,
+        /// TCP.
+        Tcp = 6,
+        /// UDP.
+        Udp = 17,
+        /// IPv6 Routing header.
+        Ipv6Route = 43,
+        /// IPv6 Fragment header.
+        Ipv6Frag = 44,
+        /// Encapsulating Security Payload.
+        Esp = 50,
+        /// Authentication Header.
+        Ah = 51,
+        /// ICMP for IPv6.
+        Icmpv6 = 58,
+        /// IPv6 "no next header".
+        Ipv6NoNxt = 59,
+        /// IPv6 Destination Options.
+        Ipv6Opts = 60,
+    }
+}
+
+impl core::fmt::Display for IpProtocol {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IpProtocol::HopByHop => f.write_str("HopByHop"),
+            IpProtocol::Icmp => f.write_str("ICMP"),
+            IpProtocol::Igmp => f.write_str("IGMP"),
+            IpProtocol::Tcp => f.write_str("TCP"),
+            IpProtocol::Udp => f.write_str("UDP"),
+            IpProtocol::Ipv6Route => f.write_str("IPv6-Route"),
+            IpProtocol::Ipv6Frag => f.write_str("IPv6-Frag"),
+            IpProtocol::Esp => f.write_str("ESP"),
+            IpProtocol::Ah => f.write_str("AH"),
+            IpProtocol::Icmpv6 => f.write_str("ICMPv6"),
+            IpProtocol::Ipv6NoNxt => f.write_str("IPv6-NoNxt"),
+            IpProtocol::Ipv6Opts => f.write_str("IPv6-Opts"),
+            IpProtocol::Unknown(n) => write!(f, "proto-{n}"),
+        }
+    }
+}
+
+/// The pseudo-header sum for an upper-layer checksum (TCP, UDP, ICMPv6) over either IP
+/// version. `None` when the two addresses are of different versions, which no real packet
+/// has. `length` is the upper-layer length (header plus payload).
+pub fn pseudo_header_sum(
+    src: &IpAddress,
+    dst: &IpAddress,
+    protocol: IpProtocol,
+    length: u32,
+) -> Option<u16> {
+    match (src, dst) {
+        (IpAddress::V4(s), IpAddress::V4(d)) => {
+            let length = u16::try_from(length).ok()?;
+            Some(checksum::pseudo_header_v4(s, d, protocol.into(), length))
+        }
+        (IpAddress::V6(s), IpAddress::V6(d)) => {
+            Some(checksum::pseudo_header_v6(s, d, protocol.into(), length))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_numbers_round_trip_including_unknown_ones() {
+        for n in 0..=255u8 {
+            assert_eq!(u8::from(IpProtocol::from(n)), n);
+        }
+        assert_eq!(IpProtocol::from(6), IpProtocol::Tcp);
+        assert_eq!(IpProtocol::from(200), IpProtocol::Unknown(200));
+    }
+
+    #[test]
+    fn pseudo_header_sum_refuses_mixed_versions_and_oversized_v4_lengths() {
+        let v4 = IpAddress::V4(Ipv4Address::new(192, 0, 2, 1));
+        let v6 = IpAddress::V6(Ipv6Address::LOCALHOST);
+        assert_eq!(pseudo_header_sum(&v4, &v6, IpProtocol::Tcp, 20), None);
+        assert_eq!(pseudo_header_sum(&v4, &v4, IpProtocol::Tcp, 70_000), None);
+        assert!(pseudo_header_sum(&v6, &v6, IpProtocol::Tcp, 70_000).is_some());
+    }
+}
