@@ -22,5 +22,6 @@ extern crate std;
 #[macro_use]
 mod macros;
 
+pub mod pcap;
 pub mod time;
 pub mod wire;
