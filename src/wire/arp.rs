@@ -367,3 +367,211 @@ impl fmt::Display for ArpRepr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    const MAC1: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+    const MAC2: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
+    const IP1: Ipv4Address = Ipv4Address::new(192, 0, 2, 1);
+    const IP2: Ipv4Address = Ipv4Address::new(192, 0, 2, 2);
+
+    /// "Who has 192.0.2.2? Tell 192.0.2.1", as Linux sends it (target MAC zero).
+    const REQUEST: [u8; 28] = [
+        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, // htype, ptype, hlen, plen, op
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 192, 0, 2, 1, // sender
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 192, 0, 2, 2, // target
+    ];
+
+    /// "192.0.2.2 is at 02:00:00:00:00:02", unicast back to the requester.
+    const REPLY: [u8; 28] = [
+        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, // htype, ptype, hlen, plen, op
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 192, 0, 2, 2, // sender
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 192, 0, 2, 1, // target
+    ];
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    fn parse(bytes: &[u8]) -> Result<ArpRepr> {
+        ArpRepr::parse(&ArpPacket::new_unchecked(bytes))
+    }
+
+    fn emit(repr: &ArpRepr) -> Vec<u8> {
+        let mut out = std::vec![0xa5u8; repr.buffer_len()];
+        repr.emit(&mut ArpPacket::new_unchecked(&mut out[..]));
+        out
+    }
+
+    #[test]
+    fn request_parses_prints_and_round_trips_exactly() {
+        let packet = ArpPacket::new_checked(&REQUEST[..]).unwrap();
+        assert_eq!(packet.hardware_type(), ArpHardware::Ethernet);
+        assert_eq!(packet.protocol_type(), EthernetProtocol::Ipv4);
+        assert_eq!(packet.operation(), ArpOperation::Request);
+        assert_eq!(packet.source_protocol_addr(), &[192, 0, 2, 1][..]);
+        assert_eq!(packet.target_hardware_addr(), &[0u8; 6][..]);
+        let repr = ArpRepr::parse(&packet).unwrap();
+        assert_eq!(
+            repr,
+            ArpRepr::EthernetIpv4 {
+                operation: ArpOperation::Request,
+                source_hardware_addr: MAC1,
+                source_protocol_addr: IP1,
+                target_hardware_addr: EthernetAddress([0; 6]),
+                target_protocol_addr: IP2,
+            }
+        );
+        assert_eq!(
+            repr.to_string(),
+            "ARP who-has 192.0.2.2 tell 192.0.2.1 (02:00:00:00:00:01)"
+        );
+        assert_eq!(packet.to_string(), repr.to_string());
+        assert_eq!(emit(&repr), REQUEST);
+    }
+
+    #[test]
+    fn reply_parses_prints_and_round_trips_exactly() {
+        let repr = parse(&REPLY).unwrap();
+        assert_eq!(
+            repr,
+            ArpRepr::EthernetIpv4 {
+                operation: ArpOperation::Reply,
+                source_hardware_addr: MAC2,
+                source_protocol_addr: IP2,
+                target_hardware_addr: MAC1,
+                target_protocol_addr: IP1,
+            }
+        );
+        assert_eq!(repr.to_string(), "ARP 192.0.2.2 is-at 02:00:00:00:00:02");
+        assert_eq!(emit(&repr), REPLY);
+    }
+
+    #[test]
+    fn ethernet_padding_after_the_packet_is_ignored() {
+        let mut padded = REQUEST.to_vec();
+        padded.extend_from_slice(&[0xee; 18]);
+        let packet = ArpPacket::new_checked(&padded[..]).unwrap();
+        assert_eq!(packet.packet_len(), 28);
+        assert_eq!(ArpRepr::parse(&packet), parse(&REQUEST));
+    }
+
+    #[test]
+    fn ethernet_ipv4_packets_shorter_than_28_bytes_are_truncated() {
+        for len in 0..ARP_ETHERNET_IPV4_LEN {
+            assert_eq!(parse(&REQUEST[..len]), Err(Error::Truncated), "len {len}");
+            assert_eq!(
+                ArpPacket::new_checked(&REQUEST[..len]).unwrap_err(),
+                Error::Truncated
+            );
+        }
+    }
+
+    #[test]
+    fn odd_address_lengths_are_rejected_for_ethernet_ipv4() {
+        for (hlen, plen) in [(0, 4), (6, 0), (8, 4), (6, 16), (255, 255), (5, 4)] {
+            let mut bytes = REQUEST.to_vec();
+            bytes[4] = hlen;
+            bytes[5] = plen;
+            bytes.resize(8 + 2 * (hlen as usize + plen as usize), 0);
+            assert_eq!(parse(&bytes), Err(Error::Malformed), "{hlen}/{plen}");
+        }
+    }
+
+    #[test]
+    fn the_generic_view_sizes_addresses_by_their_length_fields() {
+        // An InfiniBand-style layout: 20-byte hardware addresses, IPv4 protocol ones.
+        let mut bytes = std::vec![0u8; 8 + 2 * (20 + 4)];
+        bytes[..8].copy_from_slice(&[0x00, 0x20, 0x08, 0x00, 20, 4, 0x00, 0x01]);
+        bytes[28..32].copy_from_slice(&[10, 0, 0, 1]);
+        bytes[52..56].copy_from_slice(&[10, 0, 0, 2]);
+        let packet = ArpPacket::new_checked(&bytes[..]).unwrap();
+        assert_eq!(packet.packet_len(), 56);
+        assert_eq!(packet.source_hardware_addr().len(), 20);
+        assert_eq!(packet.source_protocol_addr(), &[10, 0, 0, 1][..]);
+        assert_eq!(packet.target_protocol_addr(), &[10, 0, 0, 2][..]);
+        assert_eq!(ArpRepr::parse(&packet), Err(Error::Unsupported));
+        assert_eq!(
+            ArpPacket::new_checked(&bytes[..55]).unwrap_err(),
+            Error::Truncated
+        );
+        // The largest declared layout against a short buffer: no overflow, just short.
+        let huge = [0x00, 0x01, 0x08, 0x00, 0xff, 0xff, 0x00, 0x01, 0, 0];
+        let packet = ArpPacket::new_unchecked(&huge[..]);
+        assert_eq!(packet.check_len(), Err(Error::Truncated));
+        assert_eq!(packet.packet_len(), 8 + 2 * (255 + 255));
+    }
+
+    #[test]
+    fn other_hardware_protocol_and_operation_codes_are_unsupported() {
+        let mut bytes = REQUEST;
+        bytes[1] = 6; // IEEE 802 networks
+        assert_eq!(parse(&bytes), Err(Error::Unsupported));
+        let mut bytes = REQUEST;
+        bytes[2..4].copy_from_slice(&[0x86, 0xdd]);
+        assert_eq!(parse(&bytes), Err(Error::Unsupported));
+        for op in [0u16, 3, 4, 8, 9, 0xffff] {
+            let mut bytes = REQUEST;
+            bytes[6..8].copy_from_slice(&op.to_be_bytes());
+            assert_eq!(parse(&bytes), Err(Error::Unsupported), "op {op}");
+            assert!(
+                ArpPacket::new_unchecked(&bytes[..])
+                    .to_string()
+                    .contains("(unsupported)")
+            );
+        }
+    }
+
+    #[test]
+    fn the_generic_setters_write_where_the_getters_read() {
+        let mut bytes = [0u8; 28];
+        let mut packet = ArpPacket::new_unchecked(&mut bytes[..]);
+        packet.set_hardware_type(ArpHardware::Ethernet);
+        packet.set_protocol_type(EthernetProtocol::Ipv4);
+        packet.set_hardware_len(6);
+        packet.set_protocol_len(4);
+        packet.set_operation(ArpOperation::Reply);
+        packet.set_source_hardware_addr(MAC2.as_bytes());
+        packet.set_source_protocol_addr(&IP2.octets());
+        packet.set_target_hardware_addr(MAC1.as_bytes());
+        packet.set_target_protocol_addr(&IP1.octets());
+        assert_eq!(packet.into_inner(), &REPLY[..]);
+    }
+
+    #[test]
+    fn no_input_panics_the_parser() {
+        for valid in [&REQUEST, &REPLY] {
+            for len in 0..=valid.len() {
+                let bytes = &valid[..len];
+                let _ = ArpPacket::new_checked(bytes);
+                let _ = parse(bytes);
+                let _ = ArpPacket::new_unchecked(bytes).to_string();
+            }
+        }
+        let mut state = 0x0dd_ba11_cafe_f00du64;
+        for _ in 0..5000 {
+            let len = (xorshift(&mut state) % 64) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut state) as u8).collect();
+            // Bias half the cases towards the accepted header so later checks run.
+            if len >= 8 && xorshift(&mut state) % 2 == 0 {
+                bytes[..8].copy_from_slice(&REQUEST[..8]);
+                bytes[7] = 1 + (xorshift(&mut state) % 3) as u8;
+            }
+            if let Ok(packet) = ArpPacket::new_checked(&bytes[..]) {
+                let _ = (packet.source_hardware_addr(), packet.target_protocol_addr());
+                if let Ok(repr) = ArpRepr::parse(&packet) {
+                    assert_eq!(emit(&repr), bytes[..28]);
+                }
+            }
+            let _ = parse(&bytes);
+            let _ = ArpPacket::new_unchecked(&bytes[..]).to_string();
+        }
+    }
+}
