@@ -140,8 +140,9 @@ impl<'a> TcpOption<'a> {
 
     /// Writes the option at the start of `buffer` and returns the bytes after it.
     ///
-    /// SACK blocks are written in index order, skipping `None` slots. An unknown option's
-    /// data must be at most 253 bytes (the length byte saturates otherwise).
+    /// SACK blocks are written in index order, skipping `None` slots; a `SackRange` with
+    /// no blocks writes `05 02`, which [`parse`](Self::parse) rejects, so do not emit one.
+    /// An unknown option's data must be at most 253 bytes (the length byte saturates).
     ///
     /// # Panics
     /// If `buffer` is shorter than [`buffer_len`](Self::buffer_len); callers size it.
@@ -521,6 +522,129 @@ mod tests {
             }
             let len = (x >> 32) as usize % (TCP_MAX_OPTIONS_LEN + 1);
             assert!(TcpOptionsIter::new(&buf[..len]).count() <= TCP_MAX_OPTIONS_LEN);
+        }
+    }
+
+    /// Segment-level tests of the option block that `TcpRepr` parses and emits.
+    mod repr {
+        use super::super::super::tests::{DST, SRC, caps, emit, linux_syn, parse, repr};
+        use crate::wire::tcp::{TcpControl, TcpFlags, TcpPacket, TcpRepr, TcpTimestampRepr};
+        use crate::wire::{Error, SeqNumber};
+        use std::vec::Vec;
+
+        #[test]
+        fn linux_syn_parses_to_the_right_values_and_re_emits_byte_for_byte() {
+            let bytes = linux_syn();
+            let packet = TcpPacket::new_checked(&bytes[..]).unwrap();
+            assert_eq!(packet.header_len(), 40);
+            assert!(packet.syn() && !packet.ack() && !packet.fin());
+            let r = TcpRepr::parse(&packet, &SRC, &DST, &caps()).unwrap();
+            assert_eq!(r.max_seg_size, Some(1460));
+            assert!(r.sack_permitted);
+            let timestamp = Some(TcpTimestampRepr {
+                tsval: 0x0102_0304,
+                tsecr: 0,
+            });
+            assert_eq!(r.timestamp, timestamp);
+            assert_eq!(r.window_scale, Some(7));
+            assert_eq!(r.window_len, 64240);
+            assert_eq!(r.ack_number, None);
+            assert_eq!(r.control(), Some(TcpControl::Syn));
+            assert_eq!(r.segment_len(), 1);
+            assert_eq!(r.header_len(), 40);
+            assert_eq!(emit(&r, SRC, DST), bytes);
+        }
+
+        #[test]
+        fn linux_data_segments_with_timestamps_and_sack_round_trip_exactly() {
+            // ACK with NOP,NOP,TS then NOP,NOP,SACK(2 blocks), as Linux sends them.
+            let mut r = repr(TcpFlags::ACK);
+            r.ack_number = Some(SeqNumber(5000));
+            r.timestamp = Some(TcpTimestampRepr { tsval: 9, tsecr: 8 });
+            r.sack_ranges = [Some((6000, 7000)), Some((8000, 9000)), None, None];
+            let bytes = emit(&r, SRC, DST);
+            assert_eq!(
+                &bytes[20..],
+                &[
+                    1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 8, 1, 1, 5, 18, 0, 0, 0x17, 0x70, 0, 0, 0x1b,
+                    0x58, 0, 0, 0x1f, 0x40, 0, 0, 0x23, 0x28
+                ][..]
+            );
+            assert_eq!(parse(&bytes, SRC, DST), Ok(r));
+            r.payload = b"hello";
+            r.sack_ranges = [None; 4];
+            let bytes = emit(&r, SRC, DST);
+            assert_eq!(bytes.len(), 20 + 12 + 5);
+            assert_eq!(parse(&bytes, SRC, DST), Ok(r));
+            assert_eq!(emit(&parse(&bytes, SRC, DST).unwrap(), SRC, DST), bytes);
+        }
+
+        /// A SYN whose option area (data offset 6 or more) holds `options`, checksummed.
+        fn with_options(options: &[u8]) -> Vec<u8> {
+            let mut bytes = emit(&repr(TcpFlags::SYN), SRC, DST);
+            bytes[12] = (((20 + options.len()) / 4) as u8) << 4;
+            bytes.extend_from_slice(options);
+            let mut packet = TcpPacket::new_unchecked(&mut bytes[..]);
+            packet.fill_checksum(&SRC, &DST);
+            bytes
+        }
+
+        #[test]
+        fn illegal_option_lengths_drop_the_segment_without_looping() {
+            // CONFORMANCE MUST-7 [!]: length 0, length 1, and an option past the data offset.
+            for options in [
+                &[0x01, 0x1e, 0x00, 0x01][..],
+                &[0x1e, 0x01, 0x01, 0x01],
+                &[0x02, 0x00, 0x05, 0xb4],
+                &[0x08, 0x01, 0, 0],
+            ] {
+                assert_eq!(
+                    parse(&with_options(options), SRC, DST),
+                    Err(Error::Malformed)
+                );
+            }
+            // The timestamps option claims 10 bytes but the data offset leaves 8 (and the
+            // payload behind it must not be read as option data).
+            let mut bytes = with_options(&[0x01, 0x01, 0x08, 0x0a, 0, 0, 0, 1]);
+            bytes.extend_from_slice(&[0, 0]);
+            TcpPacket::new_unchecked(&mut bytes[..]).fill_checksum(&SRC, &DST);
+            assert_eq!(parse(&bytes, SRC, DST), Err(Error::Truncated));
+        }
+
+        #[test]
+        fn unknown_options_are_skipped_and_options_count_on_any_segment() {
+            // CONFORMANCE MUST-5, MUST-6: kind 30 skipped; MSS after it still read on a
+            // non-SYN segment.
+            let mut bytes = with_options(&[30, 4, 0xaa, 0xbb, 0x02, 0x04, 0x02, 0x18]);
+            let mut packet = TcpPacket::new_unchecked(&mut bytes[..]);
+            packet.set_syn(false);
+            packet.set_ack(true);
+            packet.fill_checksum(&SRC, &DST);
+            let r = parse(&bytes, SRC, DST).unwrap();
+            assert_eq!(r.max_seg_size, Some(536));
+            assert_eq!(r.ack_number, Some(SeqNumber(0)));
+            assert_eq!(r.header_len(), 24);
+        }
+
+        #[test]
+        fn sack_blocks_that_do_not_fit_beside_other_options_are_left_out() {
+            // CONFORMANCE B4.2: 4 blocks alone, 3 beside timestamps, fewer beside SYN options.
+            let blocks = [Some((1, 2)), Some((3, 4)), Some((5, 6)), Some((7, 8))];
+            let mut r = repr(TcpFlags::ACK);
+            r.sack_ranges = blocks;
+            for (ts, mss_ws, expect) in [(false, false, 4), (true, false, 3), (true, true, 2)] {
+                r.timestamp = ts.then_some(TcpTimestampRepr { tsval: 1, tsecr: 2 });
+                r.max_seg_size = mss_ws.then_some(1460);
+                r.window_scale = mss_ws.then_some(7);
+                r.sack_permitted = mss_ws;
+                let bytes = emit(&r, SRC, DST);
+                assert_eq!(bytes.len(), r.header_len());
+                assert!(r.header_len() <= 60);
+                let parsed = parse(&bytes, SRC, DST).unwrap();
+                let n = parsed.sack_ranges.iter().flatten().count();
+                assert_eq!(n, expect);
+                assert_eq!(parsed.sack_ranges[..n], blocks[..n]);
+            }
         }
     }
 }
