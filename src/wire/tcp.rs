@@ -10,7 +10,6 @@ use crate::wire::{
     ChecksumCapabilities, Error, IpAddress, IpProtocol, Ipv4Address, Result, SeqNumber, checksum,
 };
 
-#[path = "tcp_option.rs"]
 mod option;
 pub use self::option::{TCP_MAX_OPTIONS_LEN, TcpOption, TcpOptionsIter, TcpTimestampRepr};
 
