@@ -57,5 +57,7 @@ extern crate std;
 mod macros;
 
 pub mod pcap;
+pub mod phy;
+pub mod rand;
 pub mod time;
 pub mod wire;
