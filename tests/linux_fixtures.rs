@@ -381,6 +381,32 @@ fn assert_bit_flips_fail_checksums(name: &str, pcap: &[u8], count: usize) {
     }
 }
 
+/// An IPv4 header as Linux sent every one in these captures: no options, TTL 64, DSCP
+/// and ECN 0, not a fragment. Tests override the rest with struct update syntax.
+fn ipv4(
+    src_addr: Ipv4Address,
+    dst_addr: Ipv4Address,
+    next_header: IpProtocol,
+    payload_len: usize,
+    ident: u16,
+    dont_frag: bool,
+) -> Ipv4Repr {
+    Ipv4Repr {
+        src_addr,
+        dst_addr,
+        next_header,
+        payload_len,
+        hop_limit: 64,
+        dscp: 0,
+        ecn: 0,
+        ident,
+        dont_frag,
+        more_frags: false,
+        frag_offset: 0,
+        options: Ipv4Options::EMPTY,
+    }
+}
+
 fn ipv4_view(frame: &[u8]) -> Ipv4Packet<&[u8]> {
     Ipv4Packet::new_checked(&frame[14..]).expect("IPv4 header")
 }
@@ -476,20 +502,7 @@ fn linux_icmpv4_echo_pairs_parse_to_ident_0x618e_seq_1_and_2_with_56_data_bytes(
         assert_eq!(layers.eth.ethertype, EthernetProtocol::Ipv4);
         assert_eq!(
             layers.ipv4(),
-            Ipv4Repr {
-                src_addr: src,
-                dst_addr: dst,
-                next_header: IpProtocol::Icmp,
-                payload_len: 64,
-                hop_limit: 64,
-                dscp: 0,
-                ecn: 0,
-                ident,
-                dont_frag: df,
-                more_frags: false,
-                frag_offset: 0,
-                options: Ipv4Options::EMPTY,
-            }
+            ipv4(src, dst, IpProtocol::Icmp, 64, ident, df)
         );
         let view = ipv4_view(frame);
         assert_eq!((view.total_len(), view.checksum()), (84, ip_sum));
@@ -576,19 +589,10 @@ fn linux_icmpv4_fragments_share_ident_with_offsets_0_1480_2960_and_mf_on_all_but
         assert_eq!(
             layers.ipv4(),
             Ipv4Repr {
-                src_addr: src,
-                dst_addr: dst,
-                next_header: IpProtocol::Icmp,
-                payload_len: len,
-                hop_limit: 64,
-                dscp: 0,
-                ecn: 0,
-                ident,
-                // Fragmented, so DF is clear (ping lets the kernel fragment).
-                dont_frag: false,
                 more_frags: more,
                 frag_offset: offset,
-                options: Ipv4Options::EMPTY,
+                // Fragmented, so DF is clear (ping lets the kernel fragment).
+                ..ipv4(src, dst, IpProtocol::Icmp, len, ident, false)
             }
         );
         let view = ipv4_view(frame);
@@ -671,20 +675,7 @@ const UNREACHABLE_UDP: [u8; 20] = [
 ];
 
 fn quoted_udp_header() -> Ipv4Repr {
-    Ipv4Repr {
-        src_addr: IP4_A,
-        dst_addr: IP4_B,
-        next_header: IpProtocol::Udp,
-        payload_len: 20,
-        hop_limit: 64,
-        dscp: 0,
-        ecn: 0,
-        ident: 0xe11f,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: Ipv4Options::EMPTY,
-    }
+    ipv4(IP4_A, IP4_B, IpProtocol::Udp, 20, 0xe11f, true)
 }
 
 #[test]
@@ -712,20 +703,10 @@ fn linux_port_unreachable_quotes_the_ipv4_header_and_whole_udp_datagram() {
     assert_eq!(
         layers.ipv4(),
         Ipv4Repr {
-            src_addr: IP4_B,
-            dst_addr: IP4_A,
-            next_header: IpProtocol::Icmp,
-            payload_len: 48,
-            hop_limit: 64,
             // tshark: "Differentiated Services Field: 0xc0 (DSCP: CS6...)": Linux sends
-            // ICMP errors as internetwork control (icmp_reply's IPTOS_PREC_INTERNETCONTROL).
+            // ICMP errors as internetwork control (IPTOS_PREC_INTERNETCONTROL).
             dscp: 48,
-            ecn: 0,
-            ident: 0x9432,
-            dont_frag: false,
-            more_frags: false,
-            frag_offset: 0,
-            options: Ipv4Options::EMPTY,
+            ..ipv4(IP4_B, IP4_A, IpProtocol::Icmp, 48, 0x9432, false)
         }
     );
     let view = ipv4_view(frames[1]);
@@ -1015,20 +996,7 @@ fn linux_tcp_handshake_segments_match_tshark_seq_ack_flags_window_and_timestamps
         let payload_len = tcp_len + want.payload.len();
         assert_eq!(
             layers.ipv4(),
-            Ipv4Repr {
-                src_addr: src,
-                dst_addr: dst,
-                next_header: IpProtocol::Tcp,
-                payload_len,
-                hop_limit: 64,
-                dscp: 0,
-                ecn: 0,
-                ident,
-                dont_frag: true,
-                more_frags: false,
-                frag_offset: 0,
-                options: Ipv4Options::EMPTY,
-            },
+            ipv4(src, dst, IpProtocol::Tcp, payload_len, ident, true),
             "{what}"
         );
         assert_eq!(ipv4_view(frame).checksum(), ip_sum, "{what}");
@@ -1168,23 +1136,7 @@ fn linux_rst_ack_to_a_closed_port_has_seq_0_window_0_and_no_options() {
     let rst = parse(frames[1]).unwrap();
     assert_eq!(frames[1].len(), 54);
     assert_eq!((rst.eth.src_addr, rst.eth.dst_addr), (MAC_B, MAC_A));
-    assert_eq!(
-        rst.ipv4(),
-        Ipv4Repr {
-            src_addr: IP4_B,
-            dst_addr: IP4_A,
-            next_header: IpProtocol::Tcp,
-            payload_len: 20,
-            hop_limit: 64,
-            dscp: 0,
-            ecn: 0,
-            ident: 0,
-            dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-            options: Ipv4Options::EMPTY,
-        }
-    );
+    assert_eq!(rst.ipv4(), ipv4(IP4_B, IP4_A, IpProtocol::Tcp, 20, 0, true));
     assert_eq!(ipv4_view(frames[1]).checksum(), 0xb6cc);
     // RFC 9293 §3.10.7.1: a RST answering a segment without ACK has SEQ=0 and ACKs
     // SEG.SEQ + SEG.LEN (the SYN's ISN + 1).
@@ -1217,20 +1169,7 @@ fn linux_udp_over_ipv4_and_ipv6_carries_hello_skiff_from_40002_to_5000() {
     assert_eq!((v4.eth.src_addr, v4.eth.dst_addr), (MAC_A, MAC_B));
     assert_eq!(
         v4.ipv4(),
-        Ipv4Repr {
-            src_addr: IP4_A,
-            dst_addr: IP4_B,
-            next_header: IpProtocol::Udp,
-            payload_len: 20,
-            hop_limit: 64,
-            dscp: 0,
-            ecn: 0,
-            ident: 0xe607,
-            dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-            options: Ipv4Options::EMPTY,
-        }
+        ipv4(IP4_A, IP4_B, IpProtocol::Udp, 20, 0xe607, true)
     );
     let view = ipv4_view(frames[0]);
     assert_eq!((view.total_len(), view.checksum()), (40, 0xd0b9));
