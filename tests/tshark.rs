@@ -164,35 +164,60 @@ fn v6(a: Ipv6Addr) -> IpAddress {
     IpAddress::V6(a)
 }
 
-/// An IPv4 frame from A to B, or from B to A when `reverse`.
-fn frame_v4(name: &'static str, protocols: &'static str, reverse: bool, packet: Vec<u8>) -> Frame {
-    let (src, dst) = if reverse {
-        (MAC_B, MAC_A)
-    } else {
-        (MAC_A, MAC_B)
-    };
+/// The MAC of the host owning `addr` (the router's is B's), or the group's MAC.
+fn mac_of(addr: IpAddress) -> EthernetAddress {
+    match addr {
+        IpAddress::V6(group) if group.is_multicast() => {
+            EthernetAddress::from_ipv6_multicast(group).expect("a multicast group")
+        }
+        IpAddress::V4(V4_A) | IpAddress::V6(V6_A | LL_A) => MAC_A,
+        _ => MAC_B,
+    }
+}
+
+/// An IPv4 frame between the MACs of its addresses, with the expected protocol stack.
+fn frame_v4(name: &'static str, protocols: &'static str, packet: Vec<u8>) -> Frame {
+    let header = Ipv4Packet::new_checked(&packet[..]).expect("emitted IPv4");
+    let (src, dst) = (mac_of(v4(header.src_addr())), mac_of(v4(header.dst_addr())));
+    let eth = ethernet(src, dst, EthernetProtocol::Ipv4, None, &packet);
     Frame {
         name,
-        eth: ethernet(src, dst, EthernetProtocol::Ipv4, None, &packet),
+        eth,
         ip: Some(packet),
         protocols,
     }
 }
 
-/// An IPv6 frame between the given MACs.
-fn frame_v6(
-    name: &'static str,
-    protocols: &'static str,
-    (src, dst): (EthernetAddress, EthernetAddress),
-    packet: Vec<u8>,
-) -> Frame {
+/// An IPv6 frame between the MACs of its addresses, with the expected protocol stack.
+fn frame_v6(name: &'static str, protocols: &'static str, packet: Vec<u8>) -> Frame {
+    let header = Ipv6Packet::new_checked(&packet[..]).expect("emitted IPv6");
+    let (src, dst) = (mac_of(v6(header.src_addr())), mac_of(v6(header.dst_addr())));
+    let eth = ethernet(src, dst, EthernetProtocol::Ipv6, None, &packet);
     Frame {
         name,
-        eth: ethernet(src, dst, EthernetProtocol::Ipv6, None, &packet),
+        eth,
         ip: Some(packet),
         protocols,
     }
 }
+
+// The protocol stacks (`frame.protocols`) Wireshark reports. TCP payload without a
+// dissector for its port is a field of `tcp`, not a `data` layer.
+const ARP: &str = "eth:ethertype:arp";
+const IP_ICMP: &str = "eth:ethertype:ip:icmp:data";
+const IP_ICMP_UDP: &str = "eth:ethertype:ip:icmp:ip:udp:data";
+const IP_UDP: &str = "eth:ethertype:ip:udp:data";
+const IP_FRAGMENT: &str = "eth:ethertype:ip:data";
+const IP_TCP: &str = "eth:ethertype:ip:tcp";
+const VLAN_IP_UDP: &str = "eth:ethertype:vlan:ethertype:ip:udp:data";
+const IP6_TCP: &str = "eth:ethertype:ipv6:tcp";
+const IP6_ICMP: &str = "eth:ethertype:ipv6:icmpv6:data";
+const IP6_NDP: &str = "eth:ethertype:ipv6:icmpv6";
+const IP6_ICMP_UDP: &str = "eth:ethertype:ipv6:icmpv6:ipv6:udp:data";
+const IP6_UDP: &str = "eth:ethertype:ipv6:udp:data";
+const IP6_HBH_UDP: &str = "eth:ethertype:ipv6:ipv6.hopopts:udp:data";
+const IP6_FRAGMENT: &str = "eth:ethertype:ipv6:ipv6.fraghdr:data";
+const IP6_FRAGMENT_UDP: &str = "eth:ethertype:ipv6:ipv6.fraghdr:udp:data";
 
 fn tcp_base<'a>(flags: TcpFlags, seq: u32, ack: Option<u32>, payload: &'a [u8]) -> TcpRepr<'a> {
     TcpRepr {
@@ -231,20 +256,15 @@ fn arp_frames() -> Vec<Frame> {
     let zero = EthernetAddress([0; 6]);
     let request = arp(ArpOperation::Request, MAC_A, V4_A, zero, V4_B);
     let reply = arp(ArpOperation::Reply, MAC_B, V4_B, MAC_A, V4_A);
-    let arp_type = EthernetProtocol::Arp;
+    let arp_frame = |name, src, dst, payload: &[u8]| Frame {
+        name,
+        eth: ethernet(src, dst, EthernetProtocol::Arp, None, payload),
+        ip: None,
+        protocols: ARP,
+    };
     vec![
-        Frame {
-            name: "ARP request",
-            eth: ethernet(MAC_A, EthernetAddress::BROADCAST, arp_type, None, &request),
-            ip: None,
-            protocols: "eth:ethertype:arp",
-        },
-        Frame {
-            name: "ARP reply",
-            eth: ethernet(MAC_B, MAC_A, arp_type, None, &reply),
-            ip: None,
-            protocols: "eth:ethertype:arp",
-        },
+        arp_frame("ARP request", MAC_A, EthernetAddress::BROADCAST, &request),
+        arp_frame("ARP reply", MAC_B, MAC_A, &reply),
     ]
 }
 
@@ -289,29 +309,19 @@ fn icmpv4_frames() -> Vec<Frame> {
         data: &big[..8],
     };
     let from_router = ipv4_plain(V4_ROUTER, V4_A, IpProtocol::Icmp, &icmpv4(&frag_needed));
+    let unreachable = ipv4_plain(V4_B, V4_A, IpProtocol::Icmp, &icmpv4(&unreachable));
     vec![
-        frame_v4(
-            "ICMPv4 echo request",
-            "eth:ethertype:ip:icmp:data",
-            false,
-            echo(false),
-        ),
-        frame_v4(
-            "ICMPv4 echo reply",
-            "eth:ethertype:ip:icmp:data",
-            true,
-            echo(true),
-        ),
+        frame_v4("ICMPv4 echo request", IP_ICMP, echo(false)),
+        frame_v4("ICMPv4 echo reply", IP_ICMP, echo(true)),
         frame_v4(
             "ICMPv4 port unreachable quoting UDP",
-            "eth:ethertype:ip:icmp:ip:udp:data",
-            true,
-            ipv4_plain(V4_B, V4_A, IpProtocol::Icmp, &icmpv4(&unreachable)),
+            IP_ICMP_UDP,
+            unreachable,
         ),
+        // Only 8 bytes of UDP are quoted: no payload, so no `data` layer.
         frame_v4(
             "ICMPv4 fragmentation needed",
             "eth:ethertype:ip:icmp:ip:udp",
-            true,
             from_router,
         ),
     ]
@@ -340,35 +350,19 @@ fn ipv4_udp_frames() -> Vec<Frame> {
     let tagged = udp(v4(V4_A), v4(V4_B), 40000, 40005, b"tagged");
     let tagged_ip = ipv4_plain(V4_A, V4_B, IpProtocol::Udp, &tagged);
     vec![
-        frame_v4(
-            "IPv4 Router Alert + UDP",
-            "eth:ethertype:ip:udp:data",
-            false,
-            ipv4(ra, &ra_udp),
-        ),
-        frame_v4(
-            "IPv4 first fragment",
-            "eth:ethertype:ip:data",
-            false,
-            fragment(0, true),
-        ),
-        frame_v4(
-            "IPv4 last fragment",
-            "eth:ethertype:ip:udp:data",
-            false,
-            fragment(24, false),
-        ),
+        frame_v4("IPv4 Router Alert + UDP", IP_UDP, ipv4(ra, &ra_udp)),
+        frame_v4("IPv4 first fragment", IP_FRAGMENT, fragment(0, true)),
+        frame_v4("IPv4 last fragment", IP_UDP, fragment(24, false)),
         frame_v4(
             "UDP/IPv4",
-            "eth:ethertype:ip:udp:data",
-            false,
+            IP_UDP,
             ipv4_plain(V4_A, V4_B, IpProtocol::Udp, &plain),
         ),
         Frame {
             name: "802.1Q VLAN 100 UDP/IPv4",
             eth: ethernet(MAC_A, MAC_B, EthernetProtocol::Ipv4, Some(100), &tagged_ip),
             ip: Some(tagged_ip),
-            protocols: "eth:ethertype:vlan:ethertype:ip:udp:data",
+            protocols: VLAN_IP_UDP,
         },
     ]
 }
@@ -397,42 +391,17 @@ fn tcp_frames() -> Vec<Frame> {
     let mut syn6 = syn;
     syn6.timestamp = None;
     let tcp6 = tcp(v6(V6_A), v6(V6_B), &syn6);
-    let tcp4 = |repr: &TcpRepr, reverse: bool| {
-        let (src, dst, sa, da) = if reverse {
-            (b, a, V4_B, V4_A)
-        } else {
-            (a, b, V4_A, V4_B)
-        };
-        ipv4_plain(sa, da, IpProtocol::Tcp, &tcp(src, dst, repr))
-    };
+    let tcp6 = ipv6(ipv6_repr(V6_A, V6_B, IpProtocol::Tcp, tcp6.len()), &tcp6);
+    let a_to_b = |repr: &TcpRepr| ipv4_plain(V4_A, V4_B, IpProtocol::Tcp, &tcp(a, b, repr));
+    let b_to_a = |repr: &TcpRepr| ipv4_plain(V4_B, V4_A, IpProtocol::Tcp, &tcp(b, a, repr));
     vec![
-        frame_v4("TCP SYN", "eth:ethertype:ip:tcp", false, tcp4(&syn, false)),
-        frame_v4(
-            "TCP SYN-ACK",
-            "eth:ethertype:ip:tcp",
-            true,
-            tcp4(&syn_ack, true),
-        ),
-        frame_v4(
-            "TCP ACK with data",
-            "eth:ethertype:ip:tcp",
-            false,
-            tcp4(&data, false),
-        ),
-        frame_v4(
-            "TCP ACK with SACK",
-            "eth:ethertype:ip:tcp",
-            false,
-            tcp4(&sack, false),
-        ),
-        frame_v4("TCP FIN", "eth:ethertype:ip:tcp", false, tcp4(&fin, false)),
-        frame_v4("TCP RST", "eth:ethertype:ip:tcp", false, tcp4(&rst, false)),
-        frame_v6(
-            "TCP/IPv6 SYN",
-            "eth:ethertype:ipv6:tcp",
-            (MAC_A, MAC_B),
-            ipv6(ipv6_repr(V6_A, V6_B, IpProtocol::Tcp, tcp6.len()), &tcp6),
-        ),
+        frame_v4("TCP SYN", IP_TCP, a_to_b(&syn)),
+        frame_v4("TCP SYN-ACK", IP_TCP, b_to_a(&syn_ack)),
+        frame_v4("TCP ACK with data", IP_TCP, a_to_b(&data)),
+        frame_v4("TCP ACK with SACK", IP_TCP, a_to_b(&sack)),
+        frame_v4("TCP FIN", IP_TCP, a_to_b(&fin)),
+        frame_v4("TCP RST", IP_TCP, a_to_b(&rst)),
+        frame_v6("TCP/IPv6 SYN", IP6_TCP, tcp6),
     ]
 }
 
@@ -442,10 +411,6 @@ fn icmpv6_packet(src: Ipv6Addr, dst: Ipv6Addr, repr: &Icmpv6Repr) -> Vec<u8> {
     let mut header = ipv6_repr(src, dst, IpProtocol::Icmpv6, message.len());
     header.hop_limit = NDISC_HOP_LIMIT;
     ipv6(header, &message)
-}
-
-fn multicast_mac(group: Ipv6Addr) -> EthernetAddress {
-    EthernetAddress::from_ipv6_multicast(group).expect("a multicast group")
 }
 
 fn icmpv6_frames() -> Vec<Frame> {
@@ -491,46 +456,29 @@ fn icmpv6_frames() -> Vec<Frame> {
         mtu: Some(RA_MTU),
         prefix_infos: [Some(prefix), None, None, None],
     };
-    let all_nodes = IPV6_LINK_LOCAL_ALL_NODES;
-    let all_routers = IPV6_LINK_LOCAL_ALL_ROUTERS;
-    let ab = (MAC_A, MAC_B);
-    let ba = (MAC_B, MAC_A);
-    let nd = |name, (src, dst): (Ipv6Addr, Ipv6Addr), macs, repr: NdiscRepr| {
-        let packet = icmpv6_packet(src, dst, &Icmpv6Repr::Ndisc(repr));
-        frame_v6(name, "eth:ethertype:ipv6:icmpv6", macs, packet)
+    let (all_nodes, all_routers) = (IPV6_LINK_LOCAL_ALL_NODES, IPV6_LINK_LOCAL_ALL_ROUTERS);
+    let nd = |name, src, dst, repr| {
+        frame_v6(
+            name,
+            IP6_NDP,
+            icmpv6_packet(src, dst, &Icmpv6Repr::Ndisc(repr)),
+        )
     };
     let mut frames = vec![
         frame_v6(
             "ICMPv6 echo request",
-            "eth:ethertype:ipv6:icmpv6:data",
-            ab,
+            IP6_ICMP,
             icmpv6_packet(V6_A, V6_B, &request),
         ),
         frame_v6(
             "ICMPv6 echo reply",
-            "eth:ethertype:ipv6:icmpv6:data",
-            ba,
+            IP6_ICMP,
             icmpv6_packet(V6_B, V6_A, &reply),
         ),
-        nd(
-            "NDP neighbor solicitation",
-            (LL_A, SNM_B),
-            (MAC_A, multicast_mac(SNM_B)),
-            ns,
-        ),
-        nd("NDP neighbor advertisement", (LL_B, LL_A), ba, na),
-        nd(
-            "NDP router solicitation",
-            (LL_A, all_routers),
-            (MAC_A, multicast_mac(all_routers)),
-            rs,
-        ),
-        nd(
-            "NDP router advertisement",
-            (LL_B, all_nodes),
-            (MAC_B, multicast_mac(all_nodes)),
-            ra,
-        ),
+        nd("NDP neighbor solicitation", LL_A, SNM_B, ns),
+        nd("NDP neighbor advertisement", LL_B, LL_A, na),
+        nd("NDP router solicitation", LL_A, all_routers, rs),
+        nd("NDP router advertisement", LL_B, all_nodes, ra),
     ];
     frames.extend(icmpv6_error_frames());
     frames
@@ -554,19 +502,11 @@ fn icmpv6_error_frames() -> Vec<Frame> {
         header: ipv6_repr(V6_A, V6_B, IpProtocol::Udp, small.len()),
         data: &small,
     };
+    let ptb = icmpv6_packet(V6_B, V6_A, &ptb);
+    let unreachable = icmpv6_packet(V6_B, V6_A, &unreachable);
     vec![
-        frame_v6(
-            "ICMPv6 packet too big",
-            "eth:ethertype:ipv6:icmpv6:ipv6:udp:data",
-            (MAC_B, MAC_A),
-            icmpv6_packet(V6_B, V6_A, &ptb),
-        ),
-        frame_v6(
-            "ICMPv6 port unreachable",
-            "eth:ethertype:ipv6:icmpv6:ipv6:udp:data",
-            (MAC_B, MAC_A),
-            icmpv6_packet(V6_B, V6_A, &unreachable),
-        ),
+        frame_v6("ICMPv6 packet too big", IP6_ICMP_UDP, ptb),
+        frame_v6("ICMPv6 port unreachable", IP6_ICMP_UDP, unreachable),
     ]
 }
 
@@ -607,27 +547,11 @@ fn ipv6_frames() -> Vec<Frame> {
             &bytes,
         )
     };
-    let ab = (MAC_A, MAC_B);
     vec![
-        frame_v6("UDP/IPv6", "eth:ethertype:ipv6:udp:data", ab, plain_packet),
-        frame_v6(
-            "IPv6 hop-by-hop + UDP",
-            "eth:ethertype:ipv6:ipv6.hopopts:udp:data",
-            ab,
-            hbh_packet,
-        ),
-        frame_v6(
-            "IPv6 first fragment",
-            "eth:ethertype:ipv6:ipv6.fraghdr:data",
-            ab,
-            fragment(0, true),
-        ),
-        frame_v6(
-            "IPv6 last fragment",
-            "eth:ethertype:ipv6:ipv6.fraghdr:udp:data",
-            ab,
-            fragment(24, false),
-        ),
+        frame_v6("UDP/IPv6", IP6_UDP, plain_packet),
+        frame_v6("IPv6 hop-by-hop + UDP", IP6_HBH_UDP, hbh_packet),
+        frame_v6("IPv6 first fragment", IP6_FRAGMENT, fragment(0, true)),
+        frame_v6("IPv6 last fragment", IP6_FRAGMENT_UDP, fragment(24, false)),
     ]
 }
 
