@@ -5,7 +5,10 @@
 use core::fmt;
 
 use super::checksum;
-use super::{Ipv4Cidr, Ipv6Cidr};
+use super::{
+    ChecksumCapabilities, IPV6_HEADER_LEN, Ipv4Cidr, Ipv4Packet, Ipv4Repr, Ipv6Cidr, Ipv6Packet,
+    Ipv6Repr,
+};
 
 pub use core::net::{IpAddr as IpAddress, Ipv4Addr as Ipv4Address, Ipv6Addr as Ipv6Address};
 
@@ -78,6 +81,90 @@ pub fn pseudo_header_sum(
             Some(checksum::pseudo_header_v6(s, d, protocol.into(), length))
         }
         _ => None,
+    }
+}
+
+/// An IP header of either version: what sockets and the interface pass around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpRepr {
+    /// An IPv4 header.
+    Ipv4(Ipv4Repr),
+    /// An IPv6 header (without extension headers).
+    Ipv6(Ipv6Repr),
+}
+
+impl IpRepr {
+    /// Source address.
+    pub fn src_addr(&self) -> IpAddress {
+        match self {
+            IpRepr::Ipv4(r) => IpAddress::V4(r.src_addr),
+            IpRepr::Ipv6(r) => IpAddress::V6(r.src_addr),
+        }
+    }
+
+    /// Destination address.
+    pub fn dst_addr(&self) -> IpAddress {
+        match self {
+            IpRepr::Ipv4(r) => IpAddress::V4(r.dst_addr),
+            IpRepr::Ipv6(r) => IpAddress::V6(r.dst_addr),
+        }
+    }
+
+    /// The protocol of the payload.
+    pub fn next_header(&self) -> IpProtocol {
+        match self {
+            IpRepr::Ipv4(r) => r.next_header,
+            IpRepr::Ipv6(r) => r.next_header,
+        }
+    }
+
+    /// Length of the payload.
+    pub fn payload_len(&self) -> usize {
+        match self {
+            IpRepr::Ipv4(r) => r.payload_len,
+            IpRepr::Ipv6(r) => r.payload_len,
+        }
+    }
+
+    /// TTL / hop limit.
+    pub fn hop_limit(&self) -> u8 {
+        match self {
+            IpRepr::Ipv4(r) => r.hop_limit,
+            IpRepr::Ipv6(r) => r.hop_limit,
+        }
+    }
+
+    /// Length of the header.
+    pub fn header_len(&self) -> usize {
+        match self {
+            IpRepr::Ipv4(r) => r.buffer_len(),
+            IpRepr::Ipv6(_) => IPV6_HEADER_LEN,
+        }
+    }
+
+    /// Length of the whole packet, header and payload.
+    pub fn total_len(&self) -> usize {
+        self.header_len() + self.payload_len()
+    }
+
+    /// Writes the header at the start of `buffer`, which must hold at least
+    /// [`IpRepr::total_len`] bytes; returns the payload part of `buffer`.
+    pub fn emit<'b>(&self, buffer: &'b mut [u8], caps: &ChecksumCapabilities) -> &'b mut [u8] {
+        let header_len = self.header_len();
+        match self {
+            IpRepr::Ipv4(r) => r.emit(&mut Ipv4Packet::new_unchecked(&mut *buffer), caps),
+            IpRepr::Ipv6(r) => r.emit(&mut Ipv6Packet::new_unchecked(&mut *buffer)),
+        }
+        &mut buffer[header_len..]
+    }
+}
+
+impl fmt::Display for IpRepr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IpRepr::Ipv4(r) => write!(f, "{r}"),
+            IpRepr::Ipv6(r) => write!(f, "{r}"),
+        }
     }
 }
 

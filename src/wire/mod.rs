@@ -32,7 +32,8 @@ pub use self::ethernet::*;
 pub use self::icmpv4::*;
 pub use self::icmpv6::*;
 pub use self::ip::{
-    IpAddress, IpCidr, IpListenEndpoint, IpProtocol, Ipv4Address, Ipv6Address, pseudo_header_sum,
+    IpAddress, IpCidr, IpListenEndpoint, IpProtocol, IpRepr, Ipv4Address, Ipv6Address,
+    pseudo_header_sum,
 };
 pub use self::ipv4::*;
 pub use self::ipv6::*;
