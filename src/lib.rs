@@ -59,5 +59,6 @@ mod macros;
 pub mod pcap;
 pub mod phy;
 pub mod rand;
+pub mod storage;
 pub mod time;
 pub mod wire;
