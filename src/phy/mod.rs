@@ -122,3 +122,9 @@ pub trait TxToken {
 mod loopback;
 #[cfg(feature = "alloc")]
 pub use self::loopback::{Loopback, LoopbackRxToken, LoopbackTxToken};
+
+mod pcap_writer;
+pub use self::pcap_writer::{PcapMode, PcapRxToken, PcapTxToken, PcapWriter};
+
+mod tracer;
+pub use self::tracer::{TraceDirection, TraceEvent, Tracer, TracerRxToken, TracerTxToken};
