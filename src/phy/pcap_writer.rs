@@ -275,7 +275,7 @@ mod tests {
             Vec::new(),
             PcapMode::Both,
         );
-        drop(dev.transmit(Instant::ZERO));
+        assert!(dev.transmit(Instant::ZERO).is_some());
         dev.inner_mut().set_mtu(1514);
         assert_eq!(dev.capabilities().max_transmission_unit, 1514);
         assert_eq!(PcapReader::new(dev.sink()).unwrap().count(), 0);
