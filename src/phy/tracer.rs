@@ -211,7 +211,7 @@ impl<T: TxToken, F: FnMut(Instant, TraceEvent<'_>)> TxToken for TracerTxToken<'_
 mod tests {
     use super::*;
     use crate::wire::checksum;
-    use std::string::{String, ToString};
+    use std::string::ToString;
     use std::vec::Vec;
 
     /// An IPv4 TCP SYN 192.0.2.1:49152 > 192.0.2.2:80, seq 1000, window 65535, with
@@ -283,6 +283,7 @@ mod tests {
     #[test]
     fn the_tracer_sees_every_frame_in_both_directions_with_its_time() {
         use crate::phy::Loopback;
+        use std::string::String;
 
         let syn = tcp_syn(true);
         let mut lines: Vec<(Instant, String)> = Vec::new();
