@@ -122,3 +122,16 @@ pub trait TxToken {
 mod loopback;
 #[cfg(feature = "alloc")]
 pub use self::loopback::{Loopback, LoopbackRxToken, LoopbackTxToken};
+
+mod pcap_writer;
+pub use self::pcap_writer::{PcapMode, PcapRxToken, PcapTxToken, PcapWriter};
+
+#[cfg(feature = "alloc")]
+mod fault_injector;
+#[cfg(feature = "alloc")]
+pub use self::fault_injector::{
+    FaultConfig, FaultInjector, FaultRxToken, FaultStats, FaultTxToken,
+};
+
+mod tracer;
+pub use self::tracer::{TraceDirection, TraceEvent, Tracer, TracerRxToken, TracerTxToken};
