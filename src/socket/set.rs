@@ -655,7 +655,7 @@ impl<T: Indexed> Drop for SetMut<'_, '_, T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
     use std::vec::Vec;
