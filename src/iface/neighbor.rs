@@ -16,6 +16,25 @@
 //! - on every poll, [`poll`](NeighborCache::poll) for retransmissions, probes and
 //!   failures, and [`poll_at`](NeighborCache::poll_at) for the next deadline.
 //!
+//! ```
+//! use skiff::iface::neighbor::{NeighborCache, NeighborConfig, NeighborFill, NeighborLookup};
+//! use skiff::time::Instant;
+//! use skiff::wire::{EthernetAddress, IpAddress, Ipv4Address};
+//!
+//! let mut cache = NeighborCache::with_capacity(8, 4, 1500, NeighborConfig::default(), 42);
+//! let peer = IpAddress::V4(Ipv4Address::new(192, 0, 2, 2));
+//! let now = Instant::from_secs(1);
+//! // First packet: resolution starts and a request is due.
+//! assert_eq!(cache.lookup(peer, now), NeighborLookup::Pending { send_solicit: true });
+//! cache.enqueue(peer, b"ip packet", now).unwrap();
+//! // The ARP reply arrives: the queued packet leaves, framed for the learned MAC.
+//! let mac = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
+//! assert!(cache.fill(peer, mac, now, NeighborFill::Confirmed));
+//! assert_eq!(cache.drain_queued(peer, |hw, _packet| assert_eq!(hw, mac)), 1);
+//! assert_eq!(cache.lookup(peer, now), NeighborLookup::Found(mac));
+//! assert_eq!(cache.get(peer).unwrap().to_string(), "192.0.2.2 lladdr 02:00:00:00:00:02 REACHABLE");
+//! ```
+//!
 //! Costs: every operation scans the entry table (and, for queue operations, the packet
 //! pool) linearly, so it is O(entries + queued packet slots). Both are fixed at
 //! construction and meant to be small (tens of entries); nothing allocates after
@@ -432,7 +451,8 @@ impl<'a> NeighborCache<'a> {
     /// `queue_per_neighbor` packets wait per neighbour; beyond that the neighbour's
     /// oldest is dropped (C9.6). When the pool is full, the neighbour's own oldest
     /// packet is replaced if it has one, otherwise the new packet is refused: packets
-    /// of other neighbours are never taken (C2.9). Copies `packet.len()` bytes.
+    /// of other neighbours are never taken (C2.9). Copies `packet.len()` bytes. `now`
+    /// is unused today; it is there so queue ageing can come without an API change.
     pub fn enqueue(
         &mut self,
         addr: IpAddress,
@@ -662,8 +682,9 @@ impl<'a> NeighborCache<'a> {
                     set_stale(&mut e, now, cfg.stale_timeout);
                 }
                 (NeighborState::Stale, Some(_)) => {
+                    // RFC 1122 §2.3.2.1 flush (C2.6); frees any packets never drained.
                     net_trace!("neighbor: flushing stale entry {}", e.addr);
-                    self.entries[i].entry = None;
+                    self.remove(e.addr);
                     continue;
                 }
                 (NeighborState::Delay | NeighborState::Probe, Some(hw)) => {
