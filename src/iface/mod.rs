@@ -1,0 +1,3 @@
+//! Interface (temporary stub for the neighbour cache branch).
+
+pub mod neighbor;
