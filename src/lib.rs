@@ -56,7 +56,6 @@ extern crate std;
 #[macro_use]
 mod macros;
 
-pub mod iface;
 pub mod pcap;
 pub mod phy;
 pub mod rand;

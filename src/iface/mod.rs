@@ -1,3 +1,0 @@
-//! Interface (temporary stub for the neighbour cache branch).
-
-pub mod neighbor;
