@@ -344,7 +344,7 @@ impl<'a> ReassemblySlot<'a> {
                 dst.copy_from_slice(data);
             }
         }
-        if offset == 0 && !self.has_first {
+        if offset == 0 && !self.has_first && !data.is_empty() {
             self.keep_quote(first_header, data);
         }
         if !more_frags {
@@ -469,7 +469,12 @@ impl<'a> Reassembler<'a> {
                 payload: data,
             }));
         }
-        let result = self.add_fragment(key, offset, more_frags, data, first_header, now);
+        let result = self
+            .add_fragment(key, offset, more_frags, data, first_header, now)
+            .and_then(|done| match done {
+                Some(index) => self.check_complete(index).map(|()| Some(index)),
+                None => Ok(None),
+            });
         match result {
             Ok(Some(index)) => Ok(self.take_complete(index)),
             Ok(None) => Ok(None),
@@ -558,17 +563,26 @@ impl<'a> Reassembler<'a> {
         }
     }
 
-    /// Frees a completed slot and lends out its datagram; `None` (and the datagram
-    /// dropped) if fragment 0's IPv4 header makes it longer than 65535 bytes (C4.6).
+    /// Drops a completed datagram that fragment 0's IPv4 header makes longer than 65535
+    /// bytes in all (C4.6: fragments before fragment 0 were checked against a 20-byte
+    /// header).
+    fn check_complete(&mut self, index: usize) -> Result<(), FragmentError> {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return Err(FragmentError::NoSlot);
+        };
+        let total = slot.total_len.unwrap_or(usize::MAX);
+        if total > slot.key.payload_limit(slot.header_len) {
+            slot.in_use = false;
+            return Err(FragmentError::TooLong);
+        }
+        Ok(())
+    }
+
+    /// Frees a completed slot and lends out its datagram.
     fn take_complete(&mut self, index: usize) -> Option<Reassembled<'_>> {
         let slot = self.slots.get_mut(index)?;
         slot.in_use = false;
         let total = slot.total_len?;
-        if total > slot.key.payload_limit(slot.header_len) {
-            self.stats.too_long += 1;
-            net_debug!("reassembly: {} too long with its header", slot.key);
-            return None;
-        }
         self.stats.completed += 1;
         Some(Reassembled {
             key: slot.key,

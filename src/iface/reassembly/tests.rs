@@ -324,7 +324,7 @@ fn an_ipv4_datagram_too_long_with_fragment_zero_options_is_dropped_at_completion
         );
     }
     let done = r.add(key4(1), 0, true, &zero, &header, at(0));
-    assert_eq!(done, Ok(None));
+    assert_eq!(done, Err(FragmentError::TooLong));
     assert_eq!(r.in_progress(), 0);
     assert_eq!(r.stats().too_long, 1);
 }
@@ -640,4 +640,17 @@ fn fragment_keys_and_errors_display_like_a_network_engineer_reads_them() {
         FragmentError::BeyondEnd.to_string(),
         "fragment lies beyond the datagram's end"
     );
+}
+
+#[test]
+fn an_empty_first_fragment_does_not_take_the_place_of_the_real_quote() {
+    let mut r = reassembler(1, 1500);
+    let payload = pattern(12, 16);
+    assert_eq!(r.add(key4(1), 0, true, &[], &[0xee; 20], at(0)), Ok(None));
+    assert_eq!(feed(&mut r, key4(1), (0, true, &payload), at(0)), Ok(None));
+    let mut quote = None;
+    r.poll(at(60), |e| quote = e.quote.map(<[u8]>::to_vec));
+    let mut expected = HEADER.to_vec();
+    expected.extend_from_slice(&payload[..8]);
+    assert_eq!(quote, Some(expected));
 }
