@@ -56,6 +56,7 @@ extern crate std;
 #[macro_use]
 mod macros;
 
+pub mod iface;
 pub mod pcap;
 pub mod phy;
 pub mod rand;

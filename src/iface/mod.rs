@@ -1,0 +1,3 @@
+//! The interface (temporary: only reassembly for now).
+
+pub mod reassembly;
