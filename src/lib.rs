@@ -60,5 +60,6 @@ pub mod pcap;
 pub mod phy;
 pub mod rand;
 pub mod socket;
+pub mod storage;
 pub mod time;
 pub mod wire;
