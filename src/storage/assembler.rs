@@ -194,6 +194,8 @@ impl Iterator for AssemblerIter<'_> {
     }
 }
 
+impl ExactSizeIterator for AssemblerIter<'_> {}
+
 impl fmt::Display for Assembler {
     /// The received ranges, e.g. `[ 0..4 6..10 ]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -202,5 +204,170 @@ impl fmt::Display for Assembler {
             write!(f, "{start}..{end} ")?;
         }
         f.write_str("]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+    use std::vec::Vec;
+
+    fn ranges(assembler: &Assembler) -> Vec<(usize, usize)> {
+        assembler.iter_data(0).collect()
+    }
+
+    #[test]
+    fn in_order_data_is_available_at_the_front_and_removing_it_shifts_the_base() {
+        let mut asm = Assembler::new();
+        assert!(asm.is_empty());
+        assert_eq!(asm.add(0, 4), Ok(()));
+        assert_eq!(asm.add(10, 2), Ok(()));
+        assert_eq!(asm.peek_front(), 4);
+        assert_eq!(asm.remove_front(), 4);
+        assert_eq!(ranges(&asm), [(6, 8)]);
+        assert_eq!(asm.peek_front(), 0);
+        assert_eq!(asm.remove_front(), 0);
+        assert_eq!(ranges(&asm), [(6, 8)]);
+    }
+
+    #[test]
+    fn overlapping_and_touching_ranges_merge_into_one() {
+        let mut asm = Assembler::new();
+        for (offset, size) in [(10, 2), (20, 5), (30, 1), (40, 3)] {
+            assert_eq!(asm.add(offset, size), Ok(()));
+        }
+        assert_eq!(format!("{asm}"), "[ 10..12 20..25 30..31 40..43 ]");
+        // Touching on the left, on the right, and an exact duplicate.
+        assert_eq!(asm.add(8, 2), Ok(()));
+        assert_eq!(asm.add(25, 1), Ok(()));
+        assert_eq!(asm.add(30, 1), Ok(()));
+        assert_eq!(ranges(&asm), [(8, 12), (20, 26), (30, 31), (40, 43)]);
+        // One range spanning three islands and the holes between them.
+        assert_eq!(asm.add(22, 19), Ok(()));
+        assert_eq!(ranges(&asm), [(8, 12), (20, 43)]);
+        // Filling the hole at the front joins everything.
+        assert_eq!(asm.add(0, 20), Ok(()));
+        assert_eq!(ranges(&asm), [(0, 43)]);
+        assert_eq!(asm.add(5, 0), Ok(()));
+        assert_eq!(asm.remove_front(), 43);
+        assert!(asm.is_empty());
+    }
+
+    #[test]
+    fn too_many_holes_is_refused_and_leaves_the_state_unchanged() {
+        let mut asm = Assembler::new();
+        for i in 0..ASSEMBLER_MAX_RANGES {
+            assert_eq!(asm.add(i * 10 + 1, 5), Ok(()));
+        }
+        let before = asm.clone();
+        assert_eq!(asm.add(1_000, 1), Err(TooManyHoles));
+        assert_eq!(asm.add(8, 1), Err(TooManyHoles));
+        assert_eq!(asm, before);
+        // Data that touches an existing range still merges when the table is full.
+        assert_eq!(asm.add(6, 2), Ok(()));
+        assert_eq!(asm.add(0, 1), Ok(()));
+        assert_eq!(asm.remove_front(), 8);
+        assert_eq!(asm.iter_data(0).len(), ASSEMBLER_MAX_RANGES - 1);
+        assert_eq!(asm.add(1_000, 1), Ok(()));
+    }
+
+    #[test]
+    fn offsets_near_usize_max_saturate_instead_of_overflowing() {
+        let mut asm = Assembler::new();
+        assert_eq!(asm.add(usize::MAX - 2, 10), Ok(()));
+        assert_eq!(asm.add(usize::MAX, usize::MAX), Ok(()));
+        assert_eq!(ranges(&asm), [(usize::MAX - 2, usize::MAX)]);
+        assert!(asm.overlaps(usize::MAX - 1, usize::MAX));
+        assert!(asm.contains(usize::MAX - 2, 2));
+        assert!(!asm.overlaps(0, usize::MAX - 2));
+        assert_eq!(
+            asm.iter_data(5).collect::<Vec<_>>(),
+            [(usize::MAX, usize::MAX)]
+        );
+        assert_eq!(asm.add(0, usize::MAX), Ok(()));
+        assert_eq!(asm.remove_front(), usize::MAX);
+        assert!(asm.is_empty());
+    }
+
+    #[test]
+    fn overlap_and_containment_distinguish_duplicates_from_partial_overlaps() {
+        let mut asm = Assembler::new();
+        assert_eq!(asm.add(8, 8), Ok(()));
+        assert!(asm.contains(8, 8) && asm.contains(10, 2) && asm.contains(3, 0));
+        assert!(!asm.contains(7, 2) && !asm.contains(15, 2));
+        assert!(asm.overlaps(7, 2) && asm.overlaps(15, 2) && asm.overlaps(0, 100));
+        assert!(!asm.overlaps(0, 8) && !asm.overlaps(16, 8) && !asm.overlaps(10, 0));
+    }
+
+    #[test]
+    fn iter_data_offsets_every_range_for_sack_blocks() {
+        let mut asm = Assembler::new();
+        assert_eq!(asm.add(5, 5), Ok(()));
+        assert_eq!(asm.add(20, 1), Ok(()));
+        let blocks: Vec<_> = asm.iter_data(1_000).collect();
+        assert_eq!(blocks, [(1_005, 1_010), (1_020, 1_021)]);
+    }
+
+    /// The runs of `true` in a bitmap, as half-open ranges.
+    fn runs(bitmap: &[bool]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, &bit) in bitmap.iter().chain([false].iter()).enumerate() {
+            match (bit, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn random_adds_and_front_removals_match_a_bitmap_of_received_bytes() {
+        let mut state = 0x0123_4567_89ab_cdefu64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut refused, mut removed) = (0, 0);
+        for _ in 0..300 {
+            let mut asm = Assembler::new();
+            let mut model = std::vec![false; 400];
+            for _ in 0..200 {
+                if below(16) == 0 {
+                    let n = model.iter().take_while(|&&b| b).count();
+                    assert_eq!(asm.peek_front(), n);
+                    assert_eq!(asm.remove_front(), n);
+                    model.drain(..n);
+                    model.resize(400, false);
+                    removed += n;
+                } else {
+                    // Small pieces over a wide window, so the range table often fills up.
+                    let offset = if below(3) == 0 { below(20) } else { below(390) };
+                    let size = below(4);
+                    let (lo, hi) = (offset, offset + size);
+                    assert_eq!(asm.overlaps(offset, size), model[lo..hi].iter().any(|&b| b));
+                    let all = model[lo..hi].iter().all(|&b| b);
+                    assert_eq!(asm.contains(offset, size), all);
+                    let mut next = model.clone();
+                    next[lo..hi].iter_mut().for_each(|b| *b = true);
+                    match asm.add(offset, size) {
+                        Ok(()) => model = next,
+                        Err(TooManyHoles) => {
+                            assert!(runs(&next).len() > ASSEMBLER_MAX_RANGES);
+                            refused += 1;
+                        }
+                    }
+                }
+                assert_eq!(ranges(&asm), runs(&model));
+            }
+        }
+        assert!(refused > 100 && removed > 1_000, "{refused} {removed}");
     }
 }

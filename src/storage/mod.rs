@@ -11,6 +11,29 @@
 //!   zero-copy and random-access APIs.
 //! - [`PacketBuffer`]: a FIFO of datagrams, each a header plus a contiguous payload.
 //! - [`Assembler`]: which byte ranges past a base offset have arrived.
+//!
+//! A receive path placing an out-of-order segment, then the one that fills the gap:
+//!
+//! ```
+//! use skiff::storage::{Assembler, RingBuffer};
+//!
+//! let mut storage = [0u8; 16];
+//! let mut rx = RingBuffer::new(&mut storage[..]);
+//! let mut assembler = Assembler::new();
+//!
+//! // Bytes 3..6 arrive first: store them past the end, note the range.
+//! assert_eq!(rx.write_unallocated(3, b"def"), 3);
+//! assembler.add(3, 3).unwrap();
+//! assert_eq!(assembler.peek_front(), 0);
+//!
+//! // Bytes 0..3 arrive: now 6 contiguous bytes can be handed to the reader.
+//! assert_eq!(rx.write_unallocated(0, b"abc"), 3);
+//! assembler.add(0, 3).unwrap();
+//! rx.enqueue_unallocated(assembler.remove_front());
+//! let mut out = [0u8; 8];
+//! assert_eq!(rx.dequeue_slice(&mut out), 6);
+//! assert_eq!(&out[..6], b"abcdef");
+//! ```
 
 use core::fmt;
 

@@ -192,3 +192,157 @@ impl<'a, H: Copy + 'a> PacketBuffer<'a, H> {
         Err(Empty)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::vec::Vec;
+
+    fn push(
+        buffer: &mut PacketBuffer<'_, u16>,
+        header: u16,
+        data: &[u8],
+    ) -> Result<(), EnqueueError> {
+        buffer.enqueue(data.len(), header)?.copy_from_slice(data);
+        Ok(())
+    }
+
+    fn pop(buffer: &mut PacketBuffer<'_, u16>) -> Result<(u16, Vec<u8>), Empty> {
+        buffer.dequeue().map(|(h, p)| (h, p.to_vec()))
+    }
+
+    #[test]
+    fn datagrams_come_out_in_order_with_their_headers_and_payloads() {
+        let (mut meta, mut bytes) = ([PacketMetadata::EMPTY; 4], [0u8; 16]);
+        let mut buffer = PacketBuffer::new(&mut meta[..], &mut bytes[..]);
+        assert!(buffer.is_empty());
+        assert_eq!(push(&mut buffer, 1, b"abc"), Ok(()));
+        assert_eq!(push(&mut buffer, 2, b""), Ok(()));
+        assert_eq!(push(&mut buffer, 3, b"defgh"), Ok(()));
+        assert_eq!(
+            buffer.peek().map(|(h, p)| (h, p.to_vec())),
+            Ok((1, b"abc".to_vec()))
+        );
+        assert_eq!(pop(&mut buffer), Ok((1, b"abc".to_vec())));
+        assert_eq!(pop(&mut buffer), Ok((2, Vec::new())));
+        assert_eq!(pop(&mut buffer), Ok((3, b"defgh".to_vec())));
+        assert_eq!(pop(&mut buffer), Err(Empty));
+        assert_eq!(buffer.peek(), Err(Empty));
+    }
+
+    #[test]
+    fn a_payload_that_does_not_fit_before_the_end_is_padded_and_stored_from_the_start() {
+        let (mut meta, mut bytes) = ([PacketMetadata::EMPTY; 4], [0u8; 10]);
+        let mut buffer = PacketBuffer::new(&mut meta[..], &mut bytes[..]);
+        assert_eq!(push(&mut buffer, 1, b"123456"), Ok(()));
+        assert_eq!(push(&mut buffer, 2, b"78"), Ok(()));
+        assert_eq!(pop(&mut buffer), Ok((1, b"123456".to_vec())));
+        // 2 bytes remain before the end and 6 at the start: a 5-byte payload pads the 2.
+        assert_eq!(push(&mut buffer, 3, b"abcde"), Ok(()));
+        assert_eq!(buffer.payload_window(), 1);
+        assert_eq!(pop(&mut buffer), Ok((2, b"78".to_vec())));
+        assert_eq!(
+            buffer.peek().map(|(h, p)| (h, p.to_vec())),
+            Ok((3, b"abcde".to_vec()))
+        );
+        assert_eq!(pop(&mut buffer), Ok((3, b"abcde".to_vec())));
+        assert!(buffer.is_empty());
+        assert_eq!(buffer.payload_window(), 10);
+    }
+
+    #[test]
+    fn padding_is_refused_without_a_spare_metadata_slot_and_changes_nothing() {
+        let (mut meta, mut bytes) = ([PacketMetadata::EMPTY; 3], [0u8; 10]);
+        let mut buffer = PacketBuffer::new(&mut meta[..], &mut bytes[..]);
+        assert_eq!(push(&mut buffer, 1, b"123456"), Ok(()));
+        assert_eq!(push(&mut buffer, 2, b"78"), Ok(()));
+        assert_eq!(pop(&mut buffer), Ok((1, b"123456".to_vec())));
+        assert_eq!(push(&mut buffer, 9, b"x"), Ok(()));
+        // One metadata slot left: a payload that would need padding does not fit.
+        assert_eq!(push(&mut buffer, 3, b"abc"), Err(EnqueueError::Full));
+        assert_eq!(buffer.payload_window(), 7);
+        // One that fits before the end needs no padding.
+        assert_eq!(push(&mut buffer, 4, b"y"), Ok(()));
+        assert!(buffer.is_full());
+        assert_eq!(push(&mut buffer, 5, b""), Err(EnqueueError::Full));
+        for expected in [(2, b"78".to_vec()), (9, b"x".to_vec()), (4, b"y".to_vec())] {
+            assert_eq!(pop(&mut buffer), Ok(expected));
+        }
+    }
+
+    #[test]
+    fn a_datagram_larger_than_the_payload_storage_is_too_big_even_when_empty() {
+        let (mut meta, mut bytes) = ([PacketMetadata::EMPTY; 4], [0u8; 8]);
+        let mut buffer = PacketBuffer::new(&mut meta[..], &mut bytes[..]);
+        assert_eq!(buffer.enqueue(9, 1).err(), Some(EnqueueError::TooBig));
+        assert_eq!(
+            buffer.enqueue(usize::MAX, 1).err(),
+            Some(EnqueueError::TooBig)
+        );
+        assert!(buffer.is_empty());
+        assert_eq!(buffer.enqueue(8, 1).map(|p| p.len()), Ok(8));
+        assert_eq!(buffer.enqueue(1, 2).err(), Some(EnqueueError::Full));
+    }
+
+    #[test]
+    fn zero_capacity_buffers_refuse_everything_without_panicking() {
+        let mut bytes = [0u8; 8];
+        let mut no_slots = PacketBuffer::<u16>::new(&mut [][..], &mut bytes[..]);
+        assert!(no_slots.is_full() && no_slots.is_empty());
+        assert_eq!(no_slots.enqueue(1, 1).err(), Some(EnqueueError::Full));
+        assert_eq!(no_slots.dequeue().err(), Some(Empty));
+        let mut meta = [PacketMetadata::EMPTY; 2];
+        let mut no_bytes = PacketBuffer::new(&mut meta[..], &mut [][..]);
+        assert_eq!(no_bytes.enqueue(1, 1u16).err(), Some(EnqueueError::TooBig));
+        assert_eq!(push(&mut no_bytes, 7, b""), Ok(()));
+        assert_eq!(pop(&mut no_bytes), Ok((7, Vec::new())));
+        assert_eq!(
+            (no_bytes.packet_capacity(), no_bytes.payload_capacity()),
+            (2, 0)
+        );
+    }
+
+    #[test]
+    fn random_interleaved_enqueue_and_dequeue_match_a_vecdeque_model() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut meta, mut bytes) = ([PacketMetadata::EMPTY; 5], [0u8; 64]);
+        let mut buffer = PacketBuffer::new(&mut meta[..], &mut bytes[..]);
+        let mut model: VecDeque<(u16, Vec<u8>)> = VecDeque::new();
+        let (mut accepted, mut refused) = (0, 0);
+        for op in 0..10_000u16 {
+            if below(2) == 0 {
+                let size = below(80);
+                let data: Vec<u8> = (0..size).map(|i| (op as usize + i) as u8).collect();
+                let was_empty = buffer.is_empty();
+                match push(&mut buffer, op, &data) {
+                    Ok(()) => {
+                        accepted += 1;
+                        model.push_back((op, data));
+                    }
+                    Err(EnqueueError::TooBig) => assert!(size > 64),
+                    Err(EnqueueError::Full) => {
+                        // An empty buffer takes any datagram that is not too big.
+                        assert!(!was_empty && size <= 64);
+                        refused += 1;
+                    }
+                }
+            } else {
+                let peeked = buffer.peek().map(|(h, p)| (h, p.to_vec())).ok();
+                let popped = pop(&mut buffer).ok();
+                assert_eq!(peeked, popped);
+                assert_eq!(popped, model.pop_front());
+            }
+            let queued: usize = model.iter().map(|(_, d)| d.len()).sum();
+            assert!(queued + buffer.payload_window() <= 64);
+            assert_eq!(buffer.is_empty(), model.is_empty());
+        }
+        assert!(accepted > 1_000 && refused > 100, "{accepted} {refused}");
+    }
+}

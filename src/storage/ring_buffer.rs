@@ -342,3 +342,286 @@ impl<'a, T: Copy + 'a> RingBuffer<'a, T> {
         first + copy_prefix(rest, self.get_allocated(offset, usize::MAX))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A ring of capacity 8 whose read position sits at 5: the next 3 bytes go at the end
+    /// of storage and anything after that wraps to the start.
+    fn ring_at_5(storage: &mut [u8]) -> RingBuffer<'_, u8> {
+        let mut ring = RingBuffer::new(storage);
+        assert_eq!(ring.enqueue_slice(&[0; 5]), 5);
+        assert_eq!(ring.dequeue_allocated(5), 5);
+        ring
+    }
+
+    #[test]
+    fn zero_capacity_ring_is_both_empty_and_full_and_moves_nothing() {
+        let mut ring = RingBuffer::<u8>::new(&mut [][..]);
+        assert!(ring.is_empty() && ring.is_full());
+        assert_eq!((ring.capacity(), ring.len(), ring.window()), (0, 0, 0));
+        assert_eq!(ring.contiguous_window(), 0);
+        assert_eq!(ring.enqueue_one(1), Err(Full));
+        assert_eq!(ring.dequeue_one(), Err(Empty));
+        assert_eq!(ring.enqueue_slice(&[1, 2, 3]), 0);
+        assert_eq!(ring.dequeue_slice(&mut [0; 3]), 0);
+        assert_eq!(
+            ring.enqueue_many_with(|buf| (buf.len() + 5, buf.len())),
+            (0, 0)
+        );
+        assert_eq!(ring.dequeue_many_with(|buf| (9, buf.len())), (0, 0));
+        assert!(ring.enqueue_many(4).is_empty());
+        assert!(ring.dequeue_many(4).is_empty());
+        assert!(ring.get_allocated(0, 4).is_empty());
+        assert!(ring.get_unallocated(0, 4).is_empty());
+        assert_eq!(ring.read_allocated(0, &mut [0; 4]), 0);
+        assert_eq!(ring.write_unallocated(0, &[1, 2]), 0);
+        assert_eq!(ring.enqueue_unallocated(3), 0);
+        assert_eq!(ring.dequeue_allocated(3), 0);
+        assert!(ring.is_empty());
+    }
+
+    #[test]
+    fn elements_come_out_in_order_and_full_and_empty_are_reported_at_the_edges() {
+        let mut storage = [0u8; 3];
+        let mut ring = RingBuffer::new(&mut storage[..]);
+        assert_eq!(ring.dequeue_one(), Err(Empty));
+        for round in 0..5u8 {
+            for i in 0..3 {
+                assert_eq!(ring.enqueue_one(round * 10 + i), Ok(()));
+            }
+            assert!(ring.is_full());
+            assert_eq!(ring.enqueue_one(99), Err(Full));
+            assert_eq!(ring.dequeue_one(), Ok(round * 10));
+            assert_eq!(ring.enqueue_one(round * 10 + 3), Ok(()));
+            for i in 1..4 {
+                assert_eq!(ring.dequeue_one(), Ok(round * 10 + i));
+            }
+            assert!(ring.is_empty());
+            assert_eq!(ring.dequeue_one(), Err(Empty));
+        }
+    }
+
+    #[test]
+    fn a_one_element_ring_alternates_between_full_and_empty() {
+        let mut storage = [0u32; 1];
+        let mut ring = RingBuffer::new(&mut storage[..]);
+        for i in 0..4 {
+            assert_eq!(ring.enqueue_one(i), Ok(()));
+            assert_eq!(ring.enqueue_one(i), Err(Full));
+            assert_eq!(ring.dequeue_one(), Ok(i));
+            assert_eq!(ring.dequeue_one(), Err(Empty));
+        }
+    }
+
+    #[test]
+    fn enqueue_slice_and_dequeue_slice_copy_across_the_wrap_in_two_pieces() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.contiguous_window(), 3);
+        assert_eq!(ring.enqueue_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 8);
+        assert!(ring.is_full());
+        assert_eq!(ring.enqueue_slice(&[11]), 0);
+        let mut out = [0u8; 10];
+        assert_eq!(ring.dequeue_slice(&mut out), 8);
+        assert_eq!(out, [1, 2, 3, 4, 5, 6, 7, 8, 0, 0]);
+        assert!(ring.is_empty());
+    }
+
+    #[test]
+    fn enqueue_many_with_exposes_only_the_contiguous_free_region_and_clamps_overclaims() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        let (n, seen) = ring.enqueue_many_with(|free| {
+            free.copy_from_slice(&[1, 2, 3]);
+            (100, free.len())
+        });
+        assert_eq!((n, seen), (3, 3));
+        let (n, seen) = ring.enqueue_many_with(|free| {
+            free[..2].copy_from_slice(&[4, 5]);
+            (2, free.len())
+        });
+        assert_eq!((n, seen), (2, 5));
+        assert_eq!(ring.len(), 5);
+        let mut out = [0u8; 5];
+        assert_eq!(ring.read_allocated(0, &mut out), 5);
+        assert_eq!(out, [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn dequeue_many_with_exposes_only_the_contiguous_data_and_clamps_overclaims() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.enqueue_slice(&[1, 2, 3, 4, 5]), 5);
+        let (n, first) = ring.dequeue_many_with(|data| (1, data.to_vec()));
+        assert_eq!((n, first), (1, vec![1, 2, 3]));
+        let (n, rest) = ring.dequeue_many_with(|data| (usize::MAX, data.to_vec()));
+        assert_eq!((n, rest), (2, vec![2, 3]));
+        let (n, wrapped) = ring.dequeue_many_with(|data| (data.len(), data.to_vec()));
+        assert_eq!((n, wrapped), (2, vec![4, 5]));
+        assert!(ring.is_empty());
+    }
+
+    #[test]
+    fn enqueue_many_and_dequeue_many_stop_at_the_wrap() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        let first = ring.enqueue_many(6);
+        assert_eq!(first.len(), 3);
+        first.copy_from_slice(&[1, 2, 3]);
+        let second = ring.enqueue_many(6);
+        assert_eq!(second.len(), 5);
+        second.copy_from_slice(&[4, 5, 6, 7, 8]);
+        assert!(ring.enqueue_many(1).is_empty());
+        assert_eq!(ring.dequeue_many(2), &[1, 2]);
+        assert_eq!(ring.dequeue_many(10), &[3]);
+        assert_eq!(ring.dequeue_many(10), &[4, 5, 6, 7, 8]);
+        assert!(ring.dequeue_many(10).is_empty());
+    }
+
+    #[test]
+    fn allocated_data_is_readable_at_any_offset_across_the_wrap_without_dequeuing() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.enqueue_slice(&[1, 2, 3, 4, 5, 6]), 6);
+        assert_eq!(ring.get_allocated(0, 10), &[1, 2, 3]);
+        assert_eq!(ring.get_allocated(1, 1), &[2]);
+        assert_eq!(ring.get_allocated(3, 10), &[4, 5, 6]);
+        assert_eq!(ring.get_allocated(5, 10), &[6]);
+        assert!(ring.get_allocated(6, 10).is_empty());
+        assert!(ring.get_allocated(usize::MAX, usize::MAX).is_empty());
+        let mut out = [0u8; 4];
+        assert_eq!(ring.read_allocated(1, &mut out), 4);
+        assert_eq!(out, [2, 3, 4, 5]);
+        assert_eq!(ring.read_allocated(4, &mut out), 2);
+        assert_eq!(out[..2], [5, 6]);
+        assert_eq!(ring.read_allocated(usize::MAX, &mut out), 0);
+        assert_eq!(ring.len(), 6);
+        assert_eq!(ring.dequeue_allocated(100), 6);
+    }
+
+    #[test]
+    fn out_of_order_data_written_past_the_end_is_delivered_in_order_after_the_gap_fills() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.enqueue_slice(&[1]), 1);
+        // Bytes 4..7 of the stream arrive before 2..4; they straddle the wrap.
+        assert_eq!(ring.write_unallocated(2, &[4, 5, 6]), 3);
+        assert_eq!(ring.len(), 1);
+        assert_eq!(ring.write_unallocated(0, &[2, 3]), 2);
+        assert_eq!(ring.enqueue_unallocated(5), 5);
+        let mut out = [0u8; 8];
+        assert_eq!(ring.dequeue_slice(&mut out), 6);
+        assert_eq!(out[..6], [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn free_space_access_is_cut_at_the_window_and_ignores_offsets_beyond_it() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.enqueue_slice(&[1, 2]), 2);
+        assert_eq!(ring.get_unallocated(0, 100).len(), 1);
+        assert_eq!(ring.get_unallocated(1, 100).len(), 5);
+        assert_eq!(ring.get_unallocated(5, 100).len(), 1);
+        assert!(ring.get_unallocated(6, 100).is_empty());
+        assert!(ring.get_unallocated(usize::MAX, usize::MAX).is_empty());
+        assert_eq!(ring.write_unallocated(4, &[9, 9, 9, 9]), 2);
+        assert_eq!(ring.write_unallocated(usize::MAX, &[9]), 0);
+        assert_eq!(ring.enqueue_unallocated(usize::MAX), 6);
+        assert!(ring.is_full());
+        assert_eq!(ring.get_allocated(6, 2), &[9, 9]);
+    }
+
+    #[test]
+    fn clear_forgets_the_data_and_makes_the_whole_capacity_contiguous() {
+        let mut storage = [0u8; 8];
+        let mut ring = ring_at_5(&mut storage);
+        assert_eq!(ring.enqueue_slice(&[1, 2]), 2);
+        ring.clear();
+        assert!(ring.is_empty());
+        assert_eq!(ring.contiguous_window(), 8);
+        assert_eq!(ring.enqueue_many(8).len(), 8);
+    }
+
+    /// A tiny xorshift generator: deterministic, no dependency.
+    struct XorShift(u64);
+    impl XorShift {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % (n as u64).max(1)) as usize
+        }
+    }
+
+    #[test]
+    fn random_mixed_operations_match_a_vecdeque_model() {
+        let mut rng = XorShift(0x5eed_1234_abcd_0001);
+        for capacity in [0usize, 1, 2, 7, 16, 64] {
+            let mut storage = vec![0u8; capacity];
+            let mut ring = RingBuffer::new(&mut storage[..]);
+            let mut model: VecDeque<u8> = VecDeque::new();
+            let mut next = 0u8;
+            for _ in 0..5_000 {
+                let n = rng.below(capacity + 3);
+                match rng.below(6) {
+                    0 => {
+                        let data: Vec<u8> = (0..n).map(|i| next.wrapping_add(i as u8)).collect();
+                        let done = ring.enqueue_slice(&data);
+                        assert_eq!(done, n.min(capacity - model.len()));
+                        model.extend(&data[..done]);
+                    }
+                    1 => {
+                        let mut out = vec![0u8; n];
+                        let done = ring.dequeue_slice(&mut out);
+                        let expected: Vec<u8> = model.drain(..n.min(model.len())).collect();
+                        assert_eq!(&out[..done], &expected[..]);
+                    }
+                    2 => {
+                        let (done, _) = ring.enqueue_many_with(|free| {
+                            let k = n.min(free.len());
+                            for (i, b) in free[..k].iter_mut().enumerate() {
+                                *b = next.wrapping_add(i as u8);
+                            }
+                            (k, ())
+                        });
+                        model.extend((0..done).map(|i| next.wrapping_add(i as u8)));
+                    }
+                    3 => {
+                        let (done, got) =
+                            ring.dequeue_many_with(|d| (n, d[..n.min(d.len())].to_vec()));
+                        let expected: Vec<u8> = model.drain(..done).collect();
+                        assert_eq!(got, expected);
+                    }
+                    4 => {
+                        let mut out = vec![0u8; n];
+                        let offset = rng.below(capacity + 2);
+                        let done = ring.read_allocated(offset, &mut out);
+                        let expected: Vec<u8> =
+                            model.iter().skip(offset).take(n).copied().collect();
+                        assert_eq!(&out[..done], &expected[..]);
+                    }
+                    _ => {
+                        let offset = rng.below(capacity + 2);
+                        let data: Vec<u8> = (0..n).map(|i| next ^ i as u8).collect();
+                        let done = ring.write_unallocated(offset, &data);
+                        let window = capacity - model.len();
+                        assert_eq!(done, n.min(window.saturating_sub(offset)));
+                        if offset == 0 {
+                            assert_eq!(ring.enqueue_unallocated(done), done);
+                            model.extend(&data[..done]);
+                        }
+                    }
+                }
+                next = next.wrapping_add(31);
+                assert_eq!(ring.len(), model.len());
+                assert_eq!(ring.window(), capacity - model.len());
+                assert!(ring.contiguous_window() <= ring.window());
+            }
+        }
+    }
+}
