@@ -179,7 +179,10 @@ impl fmt::Display for Counters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (group, name, value) in self.iter() {
             if value != 0 {
-                let short = name.strip_prefix(group).and_then(|s| s.strip_prefix('_')).unwrap_or(name);
+                let short = name
+                    .strip_prefix(group)
+                    .and_then(|s| s.strip_prefix('_'))
+                    .unwrap_or(name);
                 writeln!(f, "{group}.{short} {value}")?;
             }
         }

@@ -10,6 +10,7 @@ use crate::rand::SipHasher24;
 use crate::socket::{DispatchError, Socket, SocketSet};
 use crate::time::Instant;
 use crate::wire::*;
+use core::result::Result;
 
 /// Where a packet goes at the link layer.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +26,13 @@ enum LinkDst {
 impl InterfaceInner<'_> {
     /// An IP header for a reply or error from `src` to `dst`, or `None` if the versions
     /// differ.
-    pub(super) fn reply_ip(&mut self, src: IpAddress, dst: IpAddress, protocol: IpProtocol, payload_len: usize) -> Option<IpRepr> {
+    pub(super) fn reply_ip(
+        &mut self,
+        src: IpAddress,
+        dst: IpAddress,
+        protocol: IpProtocol,
+        payload_len: usize,
+    ) -> Option<IpRepr> {
         match (src, dst) {
             (IpAddress::V4(s), IpAddress::V4(d)) => {
                 let mut ip = Ipv4Repr::new(s, d, protocol, payload_len, self.config.hop_limit);
@@ -57,7 +64,9 @@ impl InterfaceInner<'_> {
     /// the payload.
     pub(super) fn build_reply(&mut self, ip: IpRepr, fill: impl FnOnce(&mut [u8])) {
         let len = ip.total_len();
-        let Some(buf) = self.scratch.get_mut(..len) else { return };
+        let Some(buf) = self.scratch.get_mut(..len) else {
+            return;
+        };
         let payload = ip.emit(buf, &self.caps.checksum);
         fill(payload);
         self.reply = PendingReply::Ip { len };
@@ -65,17 +74,28 @@ impl InterfaceInner<'_> {
 
     /// Where a packet to `dst` goes at the link layer (C1.5 multicast mapping, routing,
     /// then the neighbour cache). `Err` for a dropped packet, already counted.
-    fn link_dst(&mut self, neighbors: &mut NeighborCache<'_>, now: Instant, dst: IpAddress) -> Result<LinkDst, DispatchError> {
+    fn link_dst(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        now: Instant,
+        dst: IpAddress,
+    ) -> Result<LinkDst, DispatchError> {
         if self.medium() == Medium::Ip {
             return Ok(LinkDst::None);
         }
         match dst {
-            IpAddress::V4(a) if self.is_broadcast_v4(a) => return Ok(LinkDst::Mac(EthernetAddress::BROADCAST)),
+            IpAddress::V4(a) if self.is_broadcast_v4(a) => {
+                return Ok(LinkDst::Mac(EthernetAddress::BROADCAST));
+            }
             IpAddress::V4(a) if a.is_multicast() => {
-                return EthernetAddress::from_ipv4_multicast(a).map(LinkDst::Mac).ok_or(DispatchError::Dropped);
+                return EthernetAddress::from_ipv4_multicast(a)
+                    .map(LinkDst::Mac)
+                    .ok_or(DispatchError::Dropped);
             }
             IpAddress::V6(a) if a.is_multicast() => {
-                return EthernetAddress::from_ipv6_multicast(a).map(LinkDst::Mac).ok_or(DispatchError::Dropped);
+                return EthernetAddress::from_ipv6_multicast(a)
+                    .map(LinkDst::Mac)
+                    .ok_or(DispatchError::Dropped);
             }
             _ => {}
         }
@@ -85,7 +105,10 @@ impl InterfaceInner<'_> {
         };
         match neighbors.lookup(next_hop, now) {
             NeighborLookup::Found(mac) => Ok(LinkDst::Mac(mac)),
-            NeighborLookup::Pending { send_solicit } => Ok(LinkDst::Pending { next_hop, solicit: send_solicit }),
+            NeighborLookup::Pending { send_solicit } => Ok(LinkDst::Pending {
+                next_hop,
+                solicit: send_solicit,
+            }),
             NeighborLookup::Full => {
                 self.counters.neighbor_cache_full += 1;
                 Err(DispatchError::Dropped)
@@ -104,12 +127,24 @@ impl InterfaceInner<'_> {
         }
     }
 
-    fn write_link_header(&self, frame: &mut [u8], dst: EthernetAddress, ethertype: EthernetProtocol) -> usize {
-        let Some(src) = self.config.hardware_addr else { return 0 };
+    fn write_link_header(
+        &self,
+        frame: &mut [u8],
+        dst: EthernetAddress,
+        ethertype: EthernetProtocol,
+    ) -> usize {
+        let Some(src) = self.config.hardware_addr else {
+            return 0;
+        };
         if self.medium() != Medium::Ethernet {
             return 0;
         }
-        let eth = EthernetRepr { src_addr: src, dst_addr: dst, ethertype, vlan: None };
+        let eth = EthernetRepr {
+            src_addr: src,
+            dst_addr: dst,
+            ethertype,
+            vlan: None,
+        };
         eth.emit(&mut EthernetFrame::new_unchecked(&mut *frame));
         ETHERNET_HEADER_LEN
     }
@@ -173,7 +208,8 @@ impl InterfaceInner<'_> {
         };
         let payload = ip.emit(buf, &self.caps.checksum);
         fill(payload);
-        let scratch = core::mem::replace(&mut self.scratch, managed::ManagedSlice::Borrowed(&mut []));
+        let scratch =
+            core::mem::replace(&mut self.scratch, managed::ManagedSlice::Borrowed(&mut []));
         let result = self.transmit_packet(neighbors, device, now, &ip, link, &scratch[..total]);
         self.scratch = scratch;
         result
@@ -224,7 +260,8 @@ impl InterfaceInner<'_> {
             self.count_too_big(ip);
             return Err(DispatchError::Dropped);
         }
-        let mut frag_buf = core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
+        let mut frag_buf =
+            core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
         let mut offset = 0;
         let mut result = Ok(());
         while offset < body.len() {
@@ -245,8 +282,12 @@ impl InterfaceInner<'_> {
                 break;
             };
             let frag_ip = IpRepr::Ipv4(frag);
-            frag_ip.emit(buf, &self.caps.checksum).copy_from_slice(&body[offset..offset + len]);
-            if let Err(e) = self.transmit_or_queue(neighbors, device, now, &frag_ip, link, &frag_buf[..flen]) {
+            frag_ip
+                .emit(buf, &self.caps.checksum)
+                .copy_from_slice(&body[offset..offset + len]);
+            if let Err(e) =
+                self.transmit_or_queue(neighbors, device, now, &frag_ip, link, &frag_buf[..flen])
+            {
                 result = Err(e);
                 break;
             }
@@ -301,7 +342,11 @@ impl InterfaceInner<'_> {
         packet: &[u8],
     ) -> Result<(), DispatchError> {
         let token = device.transmit(now).ok_or(DispatchError::Exhausted)?;
-        let link_len = if mac.is_some() { self.link_header_len() } else { 0 };
+        let link_len = if mac.is_some() {
+            self.link_header_len()
+        } else {
+            0
+        };
         token.consume(link_len + packet.len(), |frame| {
             let at = match mac {
                 Some(mac) => self.write_link_header(frame, mac, ethertype),
@@ -314,11 +359,21 @@ impl InterfaceInner<'_> {
 
     /// An ARP request (broadcast, or unicast to `mac` when probing) or a Neighbour
     /// Solicitation (to the solicited-node group, or unicast) for `target` (C2.7, C9.6).
-    fn send_solicit<D: Device + ?Sized>(&mut self, device: &mut D, now: Instant, target: IpAddress, mac: Option<EthernetAddress>) {
-        let Some(our_mac) = self.config.hardware_addr else { return };
+    fn send_solicit<D: Device + ?Sized>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        target: IpAddress,
+        mac: Option<EthernetAddress>,
+    ) {
+        let Some(our_mac) = self.config.hardware_addr else {
+            return;
+        };
         match target {
             IpAddress::V4(t) => {
-                let Some(IpAddress::V4(src)) = self.select_source(target) else { return };
+                let Some(IpAddress::V4(src)) = self.select_source(target) else {
+                    return;
+                };
                 let arp = ArpRepr::EthernetIpv4 {
                     operation: ArpOperation::Request,
                     source_hardware_addr: our_mac,
@@ -331,7 +386,9 @@ impl InterfaceInner<'_> {
                 }
             }
             IpAddress::V6(t) => {
-                let Some(IpAddress::V6(src)) = self.select_source(target) else { return };
+                let Some(IpAddress::V6(src)) = self.select_source(target) else {
+                    return;
+                };
                 let dst = match mac {
                     Some(_) => t,
                     None => t.solicited_node(),
@@ -356,18 +413,27 @@ impl InterfaceInner<'_> {
                     return;
                 };
                 let caps = self.caps.checksum;
-                token.consume(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + repr.buffer_len(), |frame| {
-                    let at = self.write_link_header(frame, link, EthernetProtocol::Ipv6);
-                    let payload = IpRepr::Ipv6(ip).emit(&mut frame[at..], &caps);
-                    repr.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(payload), &caps);
-                });
+                token.consume(
+                    ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + repr.buffer_len(),
+                    |frame| {
+                        let at = self.write_link_header(frame, link, EthernetProtocol::Ipv6);
+                        let payload = IpRepr::Ipv6(ip).emit(&mut frame[at..], &caps);
+                        repr.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(payload), &caps);
+                    },
+                );
                 self.count_tx(&IpRepr::Ipv6(ip));
                 self.counters.ndp_tx_solicitations += 1;
             }
         }
     }
 
-    fn send_arp<D: Device + ?Sized>(&mut self, device: &mut D, now: Instant, arp: ArpRepr, dst: EthernetAddress) -> bool {
+    fn send_arp<D: Device + ?Sized>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        arp: ArpRepr,
+        dst: EthernetAddress,
+    ) -> bool {
         let Some(token) = device.transmit(now) else {
             self.counters.tx_device_full += 1;
             return false;
@@ -394,7 +460,9 @@ fn ethertype_of(ip: &IpRepr) -> EthernetProtocol {
 impl Interface<'_> {
     /// Sends the reply built during ingress, if any.
     pub(super) fn flush_reply<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
-        let Interface { inner, neighbors, .. } = self;
+        let Interface {
+            inner, neighbors, ..
+        } = self;
         match core::mem::replace(&mut inner.reply, PendingReply::None) {
             PendingReply::None => {}
             PendingReply::Arp { repr, dst } => {
@@ -403,12 +471,17 @@ impl Interface<'_> {
                 }
             }
             PendingReply::Ip { len } => {
-                let scratch = core::mem::replace(&mut inner.scratch, managed::ManagedSlice::Borrowed(&mut []));
+                let scratch = core::mem::replace(
+                    &mut inner.scratch,
+                    managed::ManagedSlice::Borrowed(&mut []),
+                );
                 if let Some(packet) = scratch.get(..len) {
                     if let Ok(ip) = parse_own_packet(packet) {
                         let sent = inner
                             .link_dst(neighbors, now, ip.dst_addr())
-                            .and_then(|link| inner.transmit_packet(neighbors, device, now, &ip, link, packet));
+                            .and_then(|link| {
+                                inner.transmit_packet(neighbors, device, now, &ip, link, packet)
+                            });
                         if sent == Err(DispatchError::Exhausted) {
                             inner.counters.tx_device_full += 1;
                         }
@@ -421,7 +494,11 @@ impl Interface<'_> {
 
     /// Neighbour and reassembly timers.
     pub(super) fn poll_timers<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
-        let Interface { inner, neighbors, reassembler } = self;
+        let Interface {
+            inner,
+            neighbors,
+            reassembler,
+        } = self;
         let mut actions: [Option<NeighborAction>; 16] = [None; 16];
         let mut n = 0;
         // Collect first: sending needs the device and the interface, not the cache.
@@ -433,9 +510,15 @@ impl Interface<'_> {
         });
         for action in actions.iter().flatten() {
             match *action {
-                NeighborAction::SolicitMulticast(addr) => inner.send_solicit(device, now, addr, None),
-                NeighborAction::SolicitUnicast(addr, mac) => inner.send_solicit(device, now, addr, Some(mac)),
-                NeighborAction::Failed { dropped_packets, .. } => {
+                NeighborAction::SolicitMulticast(addr) => {
+                    inner.send_solicit(device, now, addr, None)
+                }
+                NeighborAction::SolicitUnicast(addr, mac) => {
+                    inner.send_solicit(device, now, addr, Some(mac))
+                }
+                NeighborAction::Failed {
+                    dropped_packets, ..
+                } => {
                     inner.counters.neighbor_unresolved += dropped_packets as u64;
                 }
             }
@@ -447,16 +530,34 @@ impl Interface<'_> {
             match expired.key {
                 FragmentKey::V4 { .. } => {
                     if let Ok(view) = Ipv4Packet::new_checked(quote) {
-                        if let Ok(ip) = Ipv4Repr::parse_quoted(view.into_inner()).map(|(ip, _)| ip) {
+                        if let Ok(ip) = Ipv4Repr::parse_quoted(view.into_inner()).map(|(ip, _)| ip)
+                        {
                             let meta = super::ingress::IpMeta::for_timeout();
-                            inner.icmpv4_error(now, &ip, meta, quote, super::ingress::Icmpv4ErrorKind::TimeExceeded(Icmpv4TimeExceeded::FragExpired));
+                            inner.icmpv4_error(
+                                now,
+                                &ip,
+                                meta,
+                                quote,
+                                super::ingress::Icmpv4ErrorKind::TimeExceeded(
+                                    Icmpv4TimeExceeded::FragExpired,
+                                ),
+                            );
                         }
                     }
                 }
                 FragmentKey::V6 { .. } => {
-                    if let Ok(ip) = Ipv6Packet::new_checked(quote).and_then(|p| Ipv6Repr::parse(&p)) {
+                    if let Ok(ip) = Ipv6Packet::new_checked(quote).and_then(|p| Ipv6Repr::parse(&p))
+                    {
                         let meta = super::ingress::IpMeta::for_timeout();
-                        inner.icmpv6_error(now, &ip, meta, quote, super::ingress::Icmpv6ErrorKind::TimeExceeded(Icmpv6TimeExceeded::FragReassemExceeded));
+                        inner.icmpv6_error(
+                            now,
+                            &ip,
+                            meta,
+                            quote,
+                            super::ingress::Icmpv6ErrorKind::TimeExceeded(
+                                Icmpv6TimeExceeded::FragReassemExceeded,
+                            ),
+                        );
                     }
                 }
             }
@@ -469,7 +570,9 @@ impl Interface<'_> {
 
     /// Sends the packets that waited for neighbours resolved during ingress.
     pub(super) fn drain_resolved<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
-        let Interface { inner, neighbors, .. } = self;
+        let Interface {
+            inner, neighbors, ..
+        } = self;
         let resolved = core::mem::take(&mut inner.resolved);
         inner.resolved_overflow = false;
         for addr in resolved.iter().flatten() {
@@ -495,15 +598,26 @@ impl Interface<'_> {
 
     /// Lets ready sockets, and sockets whose deadline came, send. Stops when the device
     /// has no room; the socket keeps its data and stays on the ready list.
-    pub(super) fn dispatch_sockets<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D, sockets: &mut SocketSet<'_>) -> bool {
+    pub(super) fn dispatch_sockets<D: Device + ?Sized>(
+        &mut self,
+        now: Instant,
+        device: &mut D,
+        sockets: &mut SocketSet<'_>,
+    ) -> bool {
         let mut sent_any = false;
         // Bounded: each socket dispatches at most once per pass over the list as it was.
         let mut budget = sockets.capacity().saturating_mul(2).max(1);
         while budget > 0 {
             budget -= 1;
-            let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else { break };
-            let Some(mut socket) = sockets.slot_mut(index) else { continue };
-            let Interface { inner, neighbors, .. } = &mut *self;
+            let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
+                break;
+            };
+            let Some(mut socket) = sockets.slot_mut(index) else {
+                continue;
+            };
+            let Interface {
+                inner, neighbors, ..
+            } = &mut *self;
             let result = match &mut *socket {
                 Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
                     inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
@@ -511,7 +625,9 @@ impl Interface<'_> {
                 Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
                     inner.dispatch_icmp(neighbors, device, now, remote, message)
                 }),
-                Socket::Raw(raw) => raw.dispatch(now, |packet| inner.dispatch_raw(neighbors, device, now, packet)),
+                Socket::Raw(raw) => raw.dispatch(now, |packet| {
+                    inner.dispatch_raw(neighbors, device, now, packet)
+                }),
             };
             drop(socket);
             match result {
@@ -539,8 +655,12 @@ impl InterfaceInner<'_> {
             self.counters.tx_no_route += 1;
             return Err(DispatchError::Dropped);
         };
-        let udp = UdpRepr { src_port: local_port, dst_port: meta.remote.port() };
-        let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Udp, udp.buffer_len(payload.len())) else {
+        let udp = UdpRepr {
+            src_port: local_port,
+            dst_port: meta.remote.port(),
+        };
+        let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Udp, udp.buffer_len(payload.len()))
+        else {
             return Err(DispatchError::Dropped);
         };
         if let Some(hop_limit) = meta.hop_limit {
@@ -551,7 +671,14 @@ impl InterfaceInner<'_> {
         }
         let caps = self.caps.checksum;
         self.send_ip(neighbors, device, now, ip, |buf| {
-            udp.emit(&mut UdpPacket::new_unchecked(buf), &src, &dst, payload.len(), |p| p.copy_from_slice(payload), &caps);
+            udp.emit(
+                &mut UdpPacket::new_unchecked(buf),
+                &src,
+                &dst,
+                payload.len(),
+                |p| p.copy_from_slice(payload),
+                &caps,
+            );
         })
     }
 
@@ -597,14 +724,16 @@ impl InterfaceInner<'_> {
         now: Instant,
         packet: &[u8],
     ) -> Result<(), DispatchError> {
-        let Ok(ip) = parse_own_packet(packet) else { return Err(DispatchError::Dropped) };
+        let Ok(ip) = parse_own_packet(packet) else {
+            return Err(DispatchError::Dropped);
+        };
         let link = self.link_dst(neighbors, now, ip.dst_addr())?;
         self.transmit_packet(neighbors, device, now, &ip, link, packet)
     }
 }
 
 /// Reads back the header of a packet skiff (or a raw socket's user) built.
-fn parse_own_packet(packet: &[u8]) -> Result<IpRepr> {
+fn parse_own_packet(packet: &[u8]) -> crate::wire::Result<IpRepr> {
     match packet.first().map(|b| b >> 4) {
         Some(4) => {
             let view = Ipv4Packet::new_checked(packet)?;

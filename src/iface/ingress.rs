@@ -18,7 +18,12 @@ pub(super) enum LinkCast {
 }
 
 impl Interface<'_> {
-    pub(super) fn process_frame(&mut self, now: Instant, frame: &[u8], sockets: &mut SocketSet<'_>) {
+    pub(super) fn process_frame(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        sockets: &mut SocketSet<'_>,
+    ) {
         match self.inner.medium() {
             Medium::Ip => self.process_ip(now, frame, LinkCast::Unicast, sockets),
             Medium::Ethernet => self.process_ethernet(now, frame, sockets),
@@ -82,16 +87,16 @@ impl Interface<'_> {
             source_protocol_addr,
             target_protocol_addr,
             ..
-        } = repr
-        else {
-            inner.counters.arp_rx_invalid += 1;
-            return;
-        };
+        } = repr;
         let _ = link_src;
         let sender = IpAddress::V4(source_protocol_addr);
         if inner.has_addr(sender) {
             // Someone claims our address: never cache our own IP (C2.4, RFC 5227).
-            net_debug!("arp: address conflict for {} from {}", source_protocol_addr, source_hardware_addr);
+            net_debug!(
+                "arp: address conflict for {} from {}",
+                source_protocol_addr,
+                source_hardware_addr
+            );
             inner.counters.arp_conflicts += 1;
             return;
         }
@@ -99,7 +104,9 @@ impl Interface<'_> {
         // Senders off our subnets, and the unspecified address of a probe, are never cached
         // (C2.5, C2.11); the cache itself refuses multicast MACs.
         let cacheable = !source_protocol_addr.is_unspecified()
-            && inner.ipv4_addrs().any(|c| c.contains_addr(&source_protocol_addr));
+            && inner
+                .ipv4_addrs()
+                .any(|c| c.contains_addr(&source_protocol_addr));
         if cacheable {
             let how = match (for_us, operation) {
                 (true, ArpOperation::Reply) => NeighborFill::Confirmed,
@@ -115,7 +122,9 @@ impl Interface<'_> {
             return;
         }
         if operation == ArpOperation::Request {
-            let Some(our_mac) = inner.config.hardware_addr else { return };
+            let Some(our_mac) = inner.config.hardware_addr else {
+                return;
+            };
             inner.reply = PendingReply::Arp {
                 repr: ArpRepr::EthernetIpv4 {
                     operation: ArpOperation::Reply,
@@ -129,7 +138,13 @@ impl Interface<'_> {
         }
     }
 
-    fn process_ip(&mut self, now: Instant, packet: &[u8], cast: LinkCast, sockets: &mut SocketSet<'_>) {
+    fn process_ip(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        cast: LinkCast,
+        sockets: &mut SocketSet<'_>,
+    ) {
         match packet.first().map(|b| b >> 4) {
             Some(4) => self.process_ipv4(now, packet, cast, sockets),
             Some(6) => self.process_ipv6(now, packet, cast, sockets),
@@ -137,8 +152,18 @@ impl Interface<'_> {
         }
     }
 
-    fn process_ipv4(&mut self, now: Instant, packet: &[u8], cast: LinkCast, sockets: &mut SocketSet<'_>) {
-        let Interface { inner, neighbors, reassembler } = self;
+    fn process_ipv4(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        cast: LinkCast,
+        sockets: &mut SocketSet<'_>,
+    ) {
+        let Interface {
+            inner,
+            neighbors,
+            reassembler,
+        } = self;
         inner.counters.ipv4_rx += 1;
         let checksums = inner.caps.checksum;
         let view = match Ipv4Packet::new_checked(packet) {
@@ -181,32 +206,77 @@ impl Interface<'_> {
             inner.counters.ipv4_not_for_us += 1;
             return;
         }
-        let meta = IpMeta { cast, dst_unicast, first_fragment: ip.frag_offset == 0 };
+        let meta = IpMeta {
+            cast,
+            dst_unicast,
+            first_fragment: ip.frag_offset == 0,
+        };
         if ip.is_fragment() {
             inner.counters.ipv4_frags_rx += 1;
-            let key = FragmentKey::V4 { src, dst, protocol: ip.next_header, ident: ip.ident };
-            match reassembler.add(key, usize::from(ip.frag_offset), ip.more_frags, payload, header, now) {
+            let key = FragmentKey::V4 {
+                src,
+                dst,
+                protocol: ip.next_header,
+                ident: ip.ident,
+            };
+            match reassembler.add(
+                key,
+                usize::from(ip.frag_offset),
+                ip.more_frags,
+                payload,
+                header,
+                now,
+            ) {
                 Ok(Some(whole)) => {
                     inner.counters.ipv4_reassembled += 1;
                     let mut whole_ip = ip;
                     whole_ip.payload_len = whole.payload.len();
                     whole_ip.more_frags = false;
                     whole_ip.frag_offset = 0;
-                    let meta = IpMeta { first_fragment: true, ..meta };
+                    let meta = IpMeta {
+                        first_fragment: true,
+                        ..meta
+                    };
                     // No raw-socket copy of reassembled datagrams: raw sockets see each
                     // fragment's packet as it came (below is not reached for fragments).
-                    inner.process_transport(now, None, sockets, IpRepr::Ipv4(whole_ip), meta, whole.payload, None);
+                    inner.process_transport(
+                        now,
+                        None,
+                        sockets,
+                        IpRepr::Ipv4(whole_ip),
+                        meta,
+                        whole.payload,
+                        None,
+                    );
                 }
                 Ok(None) => {}
                 Err(_) => inner.counters.ipv4_reassembly_dropped += 1,
             }
             return;
         }
-        inner.process_transport(now, Some(neighbors), sockets, IpRepr::Ipv4(ip), meta, payload, Some(&packet[..ip.total_len() as usize]));
+        inner.process_transport(
+            now,
+            Some(neighbors),
+            sockets,
+            IpRepr::Ipv4(ip),
+            meta,
+            payload,
+            Some(&packet[..ip.total_len() as usize]),
+        );
     }
 
-    fn process_ipv6(&mut self, now: Instant, packet: &[u8], cast: LinkCast, sockets: &mut SocketSet<'_>) {
-        let Interface { inner, neighbors, reassembler } = self;
+    fn process_ipv6(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        cast: LinkCast,
+        sockets: &mut SocketSet<'_>,
+    ) {
+        let Interface {
+            inner,
+            neighbors,
+            reassembler,
+        } = self;
         inner.counters.ipv6_rx += 1;
         let Ok(view) = Ipv6Packet::new_checked(packet) else {
             inner.counters.ipv6_bad_header += 1;
@@ -231,7 +301,11 @@ impl Interface<'_> {
             inner.counters.ipv6_not_for_us += 1;
             return;
         }
-        let meta = IpMeta { cast, dst_unicast, first_fragment: true };
+        let meta = IpMeta {
+            cast,
+            dst_unicast,
+            first_fragment: true,
+        };
         let chain = match walk_ext_headers(ip.next_header, payload) {
             Ok(chain) => chain,
             Err(_) => {
@@ -243,11 +317,18 @@ impl Interface<'_> {
         for step in chain.headers() {
             let verdict = match &step.header {
                 Ipv6ExtHeaderRepr::HopByHop(opts) | Ipv6ExtHeaderRepr::DestinationOptions(opts) => {
-                    check_options(opts, IPV6_HEADER_LEN + step.offset + 2, ip.dst_addr.is_multicast())
+                    check_options(
+                        opts,
+                        IPV6_HEADER_LEN + step.offset + 2,
+                        ip.dst_addr.is_multicast(),
+                    )
                 }
                 Ipv6ExtHeaderRepr::Routing(r) if r.segments_left > 0 => {
                     // A host never forwards: Parameter Problem code 0 at the Routing Type.
-                    OptionVerdict::ParamProblem(Icmpv6ParamProblem::ErroneousHdrField, IPV6_HEADER_LEN + step.offset + 2)
+                    OptionVerdict::ParamProblem(
+                        Icmpv6ParamProblem::ErroneousHdrField,
+                        IPV6_HEADER_LEN + step.offset + 2,
+                    )
                 }
                 _ => OptionVerdict::Accept,
             };
@@ -261,7 +342,11 @@ impl Interface<'_> {
                     inner.counters.ipv6_bad_ext_header += 1;
                     // C8.4 exception: code 2 goes out even for multicast destinations.
                     let meta = if reason == Icmpv6ParamProblem::UnrecognizedOption {
-                        IpMeta { dst_unicast: true, cast: LinkCast::Unicast, ..meta }
+                        IpMeta {
+                            dst_unicast: true,
+                            cast: LinkCast::Unicast,
+                            ..meta
+                        }
                     } else {
                         meta
                     };
@@ -273,9 +358,21 @@ impl Interface<'_> {
         let upper = &payload[chain.upper_layer_offset.min(payload.len())..];
         if let Some((_, frag)) = chain.fragment.filter(|(_, f)| !f.is_atomic()) {
             inner.counters.ipv6_frags_rx += 1;
-            let key = FragmentKey::V6 { src: ip.src_addr, dst: ip.dst_addr, ident: frag.ident };
-            let header = &whole_packet[..IPV6_HEADER_LEN + chain.upper_layer_offset.min(payload.len())];
-            match reassembler.add(key, usize::from(frag.frag_offset), frag.more_frags, upper, header, now) {
+            let key = FragmentKey::V6 {
+                src: ip.src_addr,
+                dst: ip.dst_addr,
+                ident: frag.ident,
+            };
+            let header =
+                &whole_packet[..IPV6_HEADER_LEN + chain.upper_layer_offset.min(payload.len())];
+            match reassembler.add(
+                key,
+                usize::from(frag.frag_offset),
+                frag.more_frags,
+                upper,
+                header,
+                now,
+            ) {
                 Ok(Some(whole)) => {
                     inner.counters.ipv6_reassembled += 1;
                     // The fragmentable part may hold more extension headers (C7.1).
@@ -283,12 +380,22 @@ impl Interface<'_> {
                         inner.counters.ipv6_bad_ext_header += 1;
                         return;
                     };
-                    let Some(body) = whole.payload.get(rest.upper_layer_offset..) else { return };
+                    let Some(body) = whole.payload.get(rest.upper_layer_offset..) else {
+                        return;
+                    };
                     let mut whole_ip = ip;
                     whole_ip.next_header = rest.upper_layer;
                     whole_ip.payload_len = body.len();
                     // ND messages that arrive fragmented are ignored (C7.10): no cache.
-                    inner.process_transport(now, None, sockets, IpRepr::Ipv6(whole_ip), meta, body, None);
+                    inner.process_transport(
+                        now,
+                        None,
+                        sockets,
+                        IpRepr::Ipv6(whole_ip),
+                        meta,
+                        body,
+                        None,
+                    );
                 }
                 Ok(None) => {}
                 Err(_) => inner.counters.ipv6_reassembly_dropped += 1,
@@ -299,15 +406,37 @@ impl Interface<'_> {
         upper_ip.next_header = chain.upper_layer;
         upper_ip.payload_len = upper.len();
         let unknown_pointer = chain.upper_layer_pointer;
-        if !matches!(chain.upper_layer, IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmpv6 | IpProtocol::Ipv6NoNxt)
-            && sockets.lookup(&DemuxKey::Raw { ipv6: true, protocol: chain.upper_layer }).is_none()
+        if !matches!(
+            chain.upper_layer,
+            IpProtocol::Tcp | IpProtocol::Udp | IpProtocol::Icmpv6 | IpProtocol::Ipv6NoNxt
+        ) && sockets
+            .lookup(&DemuxKey::Raw {
+                ipv6: true,
+                protocol: chain.upper_layer,
+            })
+            .is_none()
         {
             // C6.6: unknown next header, Parameter Problem code 1 at the field naming it.
             inner.counters.ipv6_unknown_next_header += 1;
-            inner.icmpv6_param_problem(now, &ip, meta, whole_packet, Icmpv6ParamProblem::UnrecognizedNxtHdr, unknown_pointer);
+            inner.icmpv6_param_problem(
+                now,
+                &ip,
+                meta,
+                whole_packet,
+                Icmpv6ParamProblem::UnrecognizedNxtHdr,
+                unknown_pointer,
+            );
             return;
         }
-        inner.process_transport(now, Some(neighbors), sockets, IpRepr::Ipv6(upper_ip), meta, upper, Some(whole_packet));
+        inner.process_transport(
+            now,
+            Some(neighbors),
+            sockets,
+            IpRepr::Ipv6(upper_ip),
+            meta,
+            upper,
+            Some(whole_packet),
+        );
     }
 }
 
@@ -323,7 +452,11 @@ impl IpMeta {
     /// For errors about datagrams that timed out in reassembly: they came unicast to us
     /// (only those enter reassembly) and fragment 0 is what is quoted.
     pub(super) fn for_timeout() -> IpMeta {
-        IpMeta { cast: LinkCast::Unicast, dst_unicast: true, first_fragment: true }
+        IpMeta {
+            cast: LinkCast::Unicast,
+            dst_unicast: true,
+            first_fragment: true,
+        }
     }
 }
 
@@ -337,19 +470,29 @@ enum OptionVerdict {
 /// offset in the packet of the options area.
 fn check_options(opts: &Ipv6OptionsRepr<'_>, base: usize, dst_multicast: bool) -> OptionVerdict {
     for item in Ipv6OptionsIter::new(opts.options) {
-        let Ok((offset, option)) = item else { return OptionVerdict::Drop };
-        let Ipv6OptionRepr::Unknown { option_type, .. } = option else { continue };
+        let Ok((offset, option)) = item else {
+            return OptionVerdict::Drop;
+        };
+        let Ipv6OptionRepr::Unknown { option_type, .. } = option else {
+            continue;
+        };
         match Ipv6OptionType::from(option_type).action() {
             Ipv6OptionAction::Skip => {}
             Ipv6OptionAction::Discard => return OptionVerdict::Drop,
             Ipv6OptionAction::DiscardSendIcmp => {
-                return OptionVerdict::ParamProblem(Icmpv6ParamProblem::UnrecognizedOption, base + offset);
+                return OptionVerdict::ParamProblem(
+                    Icmpv6ParamProblem::UnrecognizedOption,
+                    base + offset,
+                );
             }
             Ipv6OptionAction::DiscardSendIcmpIfNotMulticast => {
                 return if dst_multicast {
                     OptionVerdict::Drop
                 } else {
-                    OptionVerdict::ParamProblem(Icmpv6ParamProblem::UnrecognizedOption, base + offset)
+                    OptionVerdict::ParamProblem(
+                        Icmpv6ParamProblem::UnrecognizedOption,
+                        base + offset,
+                    )
                 };
             }
         }
@@ -371,7 +514,10 @@ impl InterfaceInner<'_> {
         payload: &[u8],
         packet: Option<&[u8]>,
     ) {
-        let raw_key = DemuxKey::Raw { ipv6: matches!(ip, IpRepr::Ipv6(_)), protocol: ip.next_header() };
+        let raw_key = DemuxKey::Raw {
+            ipv6: matches!(ip, IpRepr::Ipv6(_)),
+            protocol: ip.next_header(),
+        };
         let mut raw_delivered = false;
         if let (Some(packet), Some(handle)) = (packet, sockets.lookup(&raw_key)) {
             if let Some(mut socket) = sockets.get_mut(handle) {
@@ -383,7 +529,9 @@ impl InterfaceInner<'_> {
             }
         }
         match (ip, ip.next_header()) {
-            (IpRepr::Ipv4(v4), IpProtocol::Icmp) => self.process_icmpv4(now, sockets, &v4, meta, payload),
+            (IpRepr::Ipv4(v4), IpProtocol::Icmp) => {
+                self.process_icmpv4(now, sockets, &v4, meta, payload)
+            }
             (IpRepr::Ipv6(v6), IpProtocol::Icmpv6) => {
                 self.process_icmpv6(now, neighbors, sockets, &v6, meta, payload)
             }
@@ -394,7 +542,13 @@ impl InterfaceInner<'_> {
                 // C3.15: Protocol Unreachable.
                 self.counters.ipv4_unknown_protocol += 1;
                 if let Some(packet) = packet {
-                    self.icmpv4_error(now, &v4, meta, packet, Icmpv4ErrorKind::Unreachable(Icmpv4DstUnreachable::ProtoUnreachable));
+                    self.icmpv4_error(
+                        now,
+                        &v4,
+                        meta,
+                        packet,
+                        Icmpv4ErrorKind::Unreachable(Icmpv4DstUnreachable::ProtoUnreachable),
+                    );
                 }
             }
             _ => {}
@@ -430,8 +584,14 @@ impl InterfaceInner<'_> {
                 return;
             }
         };
-        let exact = DemuxKey::Udp(IpListenEndpoint { addr: Some(dst), port: repr.dst_port });
-        let any = DemuxKey::Udp(IpListenEndpoint { addr: None, port: repr.dst_port });
+        let exact = DemuxKey::Udp(IpListenEndpoint {
+            addr: Some(dst),
+            port: repr.dst_port,
+        });
+        let any = DemuxKey::Udp(IpListenEndpoint {
+            addr: None,
+            port: repr.dst_port,
+        });
         let handle = sockets.lookup(&exact).or_else(|| sockets.lookup(&any));
         if let Some(mut socket) = handle.and_then(|h| sockets.get_mut(h)) {
             if let Socket::Udp(udp) = &mut *socket {
@@ -449,8 +609,20 @@ impl InterfaceInner<'_> {
         self.counters.udp_no_socket += 1;
         let Some(packet) = packet else { return };
         match ip {
-            IpRepr::Ipv4(v4) => self.icmpv4_error(now, &v4, meta, packet, Icmpv4ErrorKind::Unreachable(Icmpv4DstUnreachable::PortUnreachable)),
-            IpRepr::Ipv6(v6) => self.icmpv6_error(now, &v6, meta, packet, Icmpv6ErrorKind::Unreachable(Icmpv6DstUnreachable::PortUnreachable)),
+            IpRepr::Ipv4(v4) => self.icmpv4_error(
+                now,
+                &v4,
+                meta,
+                packet,
+                Icmpv4ErrorKind::Unreachable(Icmpv4DstUnreachable::PortUnreachable),
+            ),
+            IpRepr::Ipv6(v6) => self.icmpv6_error(
+                now,
+                &v6,
+                meta,
+                packet,
+                Icmpv6ErrorKind::Unreachable(Icmpv6DstUnreachable::PortUnreachable),
+            ),
         }
     }
 
@@ -480,7 +652,11 @@ impl InterfaceInner<'_> {
         }
         let (seq, ack, flags) = match repr.ack_number {
             Some(ack) => (ack, None, TcpFlags::RST),
-            None => (SeqNumber(0), Some(repr.seq_number + repr.segment_len()), TcpFlags::RST | TcpFlags::ACK),
+            None => (
+                SeqNumber(0),
+                Some(repr.seq_number + repr.segment_len()),
+                TcpFlags::RST | TcpFlags::ACK,
+            ),
         };
         let rst = TcpRepr {
             src_port: repr.dst_port,
@@ -497,7 +673,9 @@ impl InterfaceInner<'_> {
             urgent_pointer: 0,
             payload: &[],
         };
-        let Some(reply_ip) = self.reply_ip(dst, src, IpProtocol::Tcp, rst.buffer_len()) else { return };
+        let Some(reply_ip) = self.reply_ip(dst, src, IpProtocol::Tcp, rst.buffer_len()) else {
+            return;
+        };
         let tx_caps = self.caps.checksum;
         self.build_reply(reply_ip, |buf| {
             rst.emit(&mut TcpPacket::new_unchecked(buf), &dst, &src, &tx_caps);
@@ -505,10 +683,19 @@ impl InterfaceInner<'_> {
         self.counters.tcp_tx_rst += 1;
     }
 
-    fn process_icmpv4(&mut self, now: Instant, sockets: &mut SocketSet<'_>, ip: &Ipv4Repr, meta: IpMeta, payload: &[u8]) {
+    fn process_icmpv4(
+        &mut self,
+        now: Instant,
+        sockets: &mut SocketSet<'_>,
+        ip: &Ipv4Repr,
+        meta: IpMeta,
+        payload: &[u8],
+    ) {
         self.counters.icmpv4_rx += 1;
         let checksums = self.caps.checksum;
-        let repr = match Icmpv4Packet::new_checked(payload).and_then(|p| Icmpv4Repr::parse(&p, &checksums)) {
+        let repr = match Icmpv4Packet::new_checked(payload)
+            .and_then(|p| Icmpv4Repr::parse(&p, &checksums))
+        {
             Ok(repr) => repr,
             Err(Error::Checksum) => {
                 self.counters.icmpv4_bad_checksum += 1;
@@ -521,7 +708,11 @@ impl InterfaceInner<'_> {
             }
         };
         match repr {
-            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+            Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => {
                 if !meta.dst_unicast && !self.config.answer_broadcast_echo {
                     return;
                 }
@@ -534,23 +725,35 @@ impl InterfaceInner<'_> {
                         None => return,
                     }
                 };
-                let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
-                let Some(reply_ip) = self.reply_ip(src, IpAddress::V4(ip.src_addr), IpProtocol::Icmp, reply.buffer_len()) else {
+                let reply = Icmpv4Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
+                let Some(reply_ip) = self.reply_ip(
+                    src,
+                    IpAddress::V4(ip.src_addr),
+                    IpProtocol::Icmp,
+                    reply.buffer_len(),
+                ) else {
                     return;
                 };
                 let tx_caps = self.caps.checksum;
-                self.build_reply(reply_ip, |buf| reply.emit(&mut Icmpv4Packet::new_unchecked(buf), &tx_caps));
+                self.build_reply(reply_ip, |buf| {
+                    reply.emit(&mut Icmpv4Packet::new_unchecked(buf), &tx_caps)
+                });
                 self.counters.icmpv4_echo_replies += 1;
             }
             Icmpv4Repr::EchoReply { ident, .. } => {
                 deliver_icmp(sockets, now, ident, IpAddress::V4(ip.src_addr), payload);
             }
-            Icmpv4Repr::DstUnreachable { .. } | Icmpv4Repr::TimeExceeded { .. } | Icmpv4Repr::ParamProblem { .. } => {
+            Icmpv4Repr::DstUnreachable { .. }
+            | Icmpv4Repr::TimeExceeded { .. }
+            | Icmpv4Repr::ParamProblem { .. } => {
                 // C5.4: errors go to the transport; sockets learn of them in a later
                 // change, for now they are counted.
                 self.counters.icmpv4_errors_rx += 1;
             }
-            _ => self.counters.icmpv4_rx_invalid += 1,
         }
     }
 
@@ -579,7 +782,11 @@ impl InterfaceInner<'_> {
             }
         };
         match repr {
-            Icmpv6Repr::EchoRequest { ident, seq_no, data } => {
+            Icmpv6Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => {
                 // C8.9: answer unicast from that address, multicast from one of ours.
                 let src = if meta.dst_unicast {
                     IpAddress::V6(ip.dst_addr)
@@ -589,7 +796,11 @@ impl InterfaceInner<'_> {
                         None => return,
                     }
                 };
-                let reply = Icmpv6Repr::EchoReply { ident, seq_no, data };
+                let reply = Icmpv6Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
                 self.send_icmpv6_reply(src, ip.src_addr, reply);
                 self.counters.icmpv6_echo_replies += 1;
             }
@@ -605,15 +816,26 @@ impl InterfaceInner<'_> {
     }
 
     /// RFC 4861 §7.1 validation (C9.1) and §7.2 handling, host side.
-    fn process_ndisc(&mut self, now: Instant, neighbors: &mut NeighborCache<'_>, ip: &Ipv6Repr, ndisc: NdiscRepr<'_>) {
+    fn process_ndisc(
+        &mut self,
+        now: Instant,
+        neighbors: &mut NeighborCache<'_>,
+        ip: &Ipv6Repr,
+        ndisc: NdiscRepr<'_>,
+    ) {
         if ip.hop_limit != NDISC_HOP_LIMIT {
             self.counters.ndp_rx_invalid += 1;
             return;
         }
         let src = IpAddress::V6(ip.src_addr);
         match ndisc {
-            NdiscRepr::NeighborSolicit { target_addr, lladdr } => {
-                if ip.src_addr.is_unspecified() && (lladdr.is_some() || !ip.dst_addr.is_solicited_node_multicast()) {
+            NdiscRepr::NeighborSolicit {
+                target_addr,
+                lladdr,
+            } => {
+                if ip.src_addr.is_unspecified()
+                    && (lladdr.is_some() || !ip.dst_addr.is_solicited_node_multicast())
+                {
                     self.counters.ndp_rx_invalid += 1; // C9.2
                     return;
                 }
@@ -625,7 +847,9 @@ impl InterfaceInner<'_> {
                         self.note_resolved(src);
                     }
                 }
-                let Some(mac) = self.config.hardware_addr else { return };
+                let Some(mac) = self.config.hardware_addr else {
+                    return;
+                };
                 let (dst, solicited) = if ip.src_addr.is_unspecified() {
                     (IPV6_LINK_LOCAL_ALL_NODES, false)
                 } else {
@@ -643,7 +867,11 @@ impl InterfaceInner<'_> {
                 self.send_icmpv6_reply(IpAddress::V6(target_addr), dst, advert);
                 self.counters.ndp_tx_advertisements += 1;
             }
-            NdiscRepr::NeighborAdvert { flags, target_addr, lladdr } => {
+            NdiscRepr::NeighborAdvert {
+                flags,
+                target_addr,
+                lladdr,
+            } => {
                 if ip.dst_addr.is_multicast() && flags.contains(NdiscNeighborFlags::SOLICITED) {
                     self.counters.ndp_rx_invalid += 1; // C9.2
                     return;
@@ -680,8 +908,17 @@ impl InterfaceInner<'_> {
 }
 
 /// Hands an echo reply to the ICMP socket bound to its identifier.
-fn deliver_icmp(sockets: &mut SocketSet<'_>, now: Instant, ident: u16, src: IpAddress, message: &[u8]) {
-    if let Some(mut socket) = sockets.lookup(&DemuxKey::IcmpIdent(ident)).and_then(|h| sockets.get_mut(h)) {
+fn deliver_icmp(
+    sockets: &mut SocketSet<'_>,
+    now: Instant,
+    ident: u16,
+    src: IpAddress,
+    message: &[u8],
+) {
+    if let Some(mut socket) = sockets
+        .lookup(&DemuxKey::IcmpIdent(ident))
+        .and_then(|h| sockets.get_mut(h))
+    {
         if let Socket::Icmp(icmp) = &mut *socket {
             icmp.process(now, src, message);
         }
@@ -705,7 +942,13 @@ pub(super) enum Icmpv6ErrorKind {
 
 impl InterfaceInner<'_> {
     /// C5.3: whether an ICMPv4 error may answer this datagram, then the rate limit.
-    fn icmpv4_error_allowed(&mut self, now: Instant, ip: &Ipv4Repr, meta: IpMeta, is_icmp_error: bool) -> bool {
+    fn icmpv4_error_allowed(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        meta: IpMeta,
+        is_icmp_error: bool,
+    ) -> bool {
         let src = ip.src_addr;
         let forbidden = is_icmp_error
             || !meta.dst_unicast
@@ -729,7 +972,14 @@ impl InterfaceInner<'_> {
 
     /// Builds an ICMPv4 error quoting `packet` (as received, C5.2: the header and as much
     /// data as fits in 576 bytes, sized from the bytes present).
-    pub(super) fn icmpv4_error(&mut self, now: Instant, ip: &Ipv4Repr, meta: IpMeta, packet: &[u8], kind: Icmpv4ErrorKind) {
+    pub(super) fn icmpv4_error(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        meta: IpMeta,
+        packet: &[u8],
+        kind: Icmpv4ErrorKind,
+    ) {
         let is_icmp_error = ip.next_header == IpProtocol::Icmp && {
             let body = packet.get(ip.buffer_len()..).unwrap_or(&[]);
             body.first().is_some_and(|t| !matches!(t, 0 | 8 | 13 | 14))
@@ -742,22 +992,47 @@ impl InterfaceInner<'_> {
         let data = packet.get(header_len..).unwrap_or(&[]);
         let data = &data[..data.len().min(room)];
         let repr = match kind {
-            Icmpv4ErrorKind::Unreachable(reason) => Icmpv4Repr::DstUnreachable { reason, next_hop_mtu: 0, header: *ip, data },
-            Icmpv4ErrorKind::TimeExceeded(reason) => Icmpv4Repr::TimeExceeded { reason, header: *ip, data },
+            Icmpv4ErrorKind::Unreachable(reason) => Icmpv4Repr::DstUnreachable {
+                reason,
+                next_hop_mtu: 0,
+                header: *ip,
+                data,
+            },
+            Icmpv4ErrorKind::TimeExceeded(reason) => Icmpv4Repr::TimeExceeded {
+                reason,
+                header: *ip,
+                data,
+            },
         };
         // C10 of C8 mirrored for v4: from the address the datagram went to.
         let src = IpAddress::V4(ip.dst_addr);
-        let Some(reply_ip) = self.reply_ip(src, IpAddress::V4(ip.src_addr), IpProtocol::Icmp, repr.buffer_len()) else { return };
+        let Some(reply_ip) = self.reply_ip(
+            src,
+            IpAddress::V4(ip.src_addr),
+            IpProtocol::Icmp,
+            repr.buffer_len(),
+        ) else {
+            return;
+        };
         let tx_caps = self.caps.checksum;
-        self.build_reply(reply_ip, |buf| repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &tx_caps));
+        self.build_reply(reply_ip, |buf| {
+            repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &tx_caps)
+        });
         self.counters.icmpv4_errors_tx += 1;
     }
 
     /// C8.4: whether an ICMPv6 error may answer this packet, then the rate limit (C8.5).
-    pub(super) fn icmpv6_error(&mut self, now: Instant, ip: &Ipv6Repr, meta: IpMeta, packet: &[u8], kind: Icmpv6ErrorKind) {
+    pub(super) fn icmpv6_error(
+        &mut self,
+        now: Instant,
+        ip: &Ipv6Repr,
+        meta: IpMeta,
+        packet: &[u8],
+        kind: Icmpv6ErrorKind,
+    ) {
         let body = packet.get(IPV6_HEADER_LEN..).unwrap_or(&[]);
-        let is_icmp_error_or_redirect =
-            ip.next_header == IpProtocol::Icmpv6 && body.first().is_some_and(|t| *t < 128 || *t == 137);
+        let is_icmp_error_or_redirect = ip.next_header == IpProtocol::Icmpv6
+            && body.first().is_some_and(|t| *t < 128 || *t == 137);
         let src = ip.src_addr;
         if is_icmp_error_or_redirect
             || !meta.dst_unicast
@@ -777,26 +1052,61 @@ impl InterfaceInner<'_> {
         let data = &body[..body.len().min(room)];
         let header = *ip;
         let repr = match kind {
-            Icmpv6ErrorKind::Unreachable(reason) => Icmpv6Repr::DstUnreachable { reason, header, data },
-            Icmpv6ErrorKind::TimeExceeded(reason) => Icmpv6Repr::TimeExceeded { reason, header, data },
-            Icmpv6ErrorKind::ParamProblem(reason, pointer) => Icmpv6Repr::ParamProblem { reason, pointer, header, data },
+            Icmpv6ErrorKind::Unreachable(reason) => Icmpv6Repr::DstUnreachable {
+                reason,
+                header,
+                data,
+            },
+            Icmpv6ErrorKind::TimeExceeded(reason) => Icmpv6Repr::TimeExceeded {
+                reason,
+                header,
+                data,
+            },
+            Icmpv6ErrorKind::ParamProblem(reason, pointer) => Icmpv6Repr::ParamProblem {
+                reason,
+                pointer,
+                header,
+                data,
+            },
         };
         // C8.10: from the address the packet went to when it was ours.
-        let reply_src = if meta.dst_unicast { Some(IpAddress::V6(ip.dst_addr)) } else { self.select_source(IpAddress::V6(src)) };
+        let reply_src = if meta.dst_unicast {
+            Some(IpAddress::V6(ip.dst_addr))
+        } else {
+            self.select_source(IpAddress::V6(src))
+        };
         let Some(reply_src) = reply_src else { return };
         self.send_icmpv6_reply(reply_src, src, repr);
         self.counters.icmpv6_errors_tx += 1;
     }
 
-    fn icmpv6_param_problem(&mut self, now: Instant, ip: &Ipv6Repr, meta: IpMeta, packet: &[u8], reason: Icmpv6ParamProblem, pointer: usize) {
+    fn icmpv6_param_problem(
+        &mut self,
+        now: Instant,
+        ip: &Ipv6Repr,
+        meta: IpMeta,
+        packet: &[u8],
+        reason: Icmpv6ParamProblem,
+        pointer: usize,
+    ) {
         let pointer = u32::try_from(pointer).unwrap_or(u32::MAX);
-        self.icmpv6_error(now, ip, meta, packet, Icmpv6ErrorKind::ParamProblem(reason, pointer));
+        self.icmpv6_error(
+            now,
+            ip,
+            meta,
+            packet,
+            Icmpv6ErrorKind::ParamProblem(reason, pointer),
+        );
     }
 
     /// Builds an ICMPv6 message as the pending reply (the checksum needs both addresses).
     fn send_icmpv6_reply(&mut self, src: IpAddress, dst: Ipv6Address, repr: Icmpv6Repr<'_>) {
         let IpAddress::V6(src6) = src else { return };
-        let hop_limit = if matches!(repr, Icmpv6Repr::Ndisc(_)) { NDISC_HOP_LIMIT } else { self.config.hop_limit };
+        let hop_limit = if matches!(repr, Icmpv6Repr::Ndisc(_)) {
+            NDISC_HOP_LIMIT
+        } else {
+            self.config.hop_limit
+        };
         let ip = IpRepr::Ipv6(Ipv6Repr {
             src_addr: src6,
             dst_addr: dst,
@@ -807,6 +1117,8 @@ impl InterfaceInner<'_> {
             flow_label: 0,
         });
         let tx_caps = self.caps.checksum;
-        self.build_reply(ip, |buf| repr.emit(&src6, &dst, &mut Icmpv6Packet::new_unchecked(buf), &tx_caps));
+        self.build_reply(ip, |buf| {
+            repr.emit(&src6, &dst, &mut Icmpv6Packet::new_unchecked(buf), &tx_caps)
+        });
     }
 }

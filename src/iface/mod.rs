@@ -21,11 +21,10 @@ use managed::ManagedSlice;
 
 pub use self::counters::Counters;
 pub use self::neighbor::{NeighborCache, NeighborConfig, NeighborEntry, NeighborState};
-pub use self::reassembly::{ReassemblyConfig, ReassemblyStats};
+pub use self::reassembly::{Reassembler, ReassemblyConfig, ReassemblySlot, ReassemblyStats};
 pub use self::route::{MAX_ROUTES, Route, RouteTableFull, Routes};
 
 use self::neighbor::NeighborCache as Cache;
-use self::reassembly::Reassembler;
 use crate::phy::{Device, DeviceCapabilities, Medium};
 use crate::rand::Rng;
 use crate::socket::SocketSet;
@@ -83,7 +82,10 @@ impl Config {
             frame_budget: 64,
             neighbor_cache_entries: 64,
             neighbor_queue_packets: 32,
-            neighbor: NeighborConfig { queue_per_neighbor: 8, ..NeighborConfig::default() },
+            neighbor: NeighborConfig {
+                queue_per_neighbor: 8,
+                ..NeighborConfig::default()
+            },
             reassembly_slots: 4,
             reassembly_buffer_len: 65535,
             reassembly: ReassemblyConfig::default(),
@@ -127,8 +129,10 @@ impl TokenBucket {
         let elapsed = (now - self.last).total_micros();
         self.last = self.last.max(now);
         let max = u64::from(self.burst) * 1_000_000;
-        self.tokens_micro =
-            self.tokens_micro.saturating_add(elapsed.saturating_mul(u64::from(self.rate_per_sec))).min(max);
+        self.tokens_micro = self
+            .tokens_micro
+            .saturating_add(elapsed.saturating_mul(u64::from(self.rate_per_sec)))
+            .min(max);
         if self.tokens_micro >= 1_000_000 {
             self.tokens_micro -= 1_000_000;
             true
@@ -143,9 +147,14 @@ impl TokenBucket {
 enum PendingReply {
     None,
     /// An ARP reply to this MAC address.
-    Arp { repr: ArpRepr, dst: EthernetAddress },
+    Arp {
+        repr: ArpRepr,
+        dst: EthernetAddress,
+    },
     /// An IP packet of this length at the start of the scratch buffer.
-    Ip { len: usize },
+    Ip {
+        len: usize,
+    },
 }
 
 /// Everything but the neighbour cache and the reassembler, so that a reassembled
@@ -206,6 +215,45 @@ impl Interface<'static> {
     }
 }
 
+/// Caller-provided storage for an interface that needs no heap (see
+/// [`Interface::with_storage`]).
+#[derive(Debug)]
+pub struct InterfaceStorage<'a> {
+    /// The neighbour cache, built over the caller's slices.
+    pub neighbors: NeighborCache<'a>,
+    /// The reassembler, built over the caller's slices.
+    pub reassembler: Reassembler<'a>,
+    /// Room to build one whole IP packet that cannot be written straight into a device
+    /// buffer (a reply, a datagram to fragment or to queue): its length bounds the
+    /// largest datagram the interface sends (65535 + 64 allows any).
+    pub scratch: &'a mut [u8],
+    /// Room for one frame while fragmenting: at least the device MTU.
+    pub frag_buf: &'a mut [u8],
+}
+
+impl<'a> Interface<'a> {
+    /// An interface over caller-provided storage: nothing is allocated, ever.
+    pub fn with_storage<D: Device + ?Sized>(
+        config: Config,
+        device: &mut D,
+        storage: InterfaceStorage<'a>,
+    ) -> Self {
+        let caps = device.capabilities();
+        let mut rng = Rng::new(config.random_seed);
+        Interface {
+            inner: InterfaceInner::new(
+                config,
+                caps,
+                storage.scratch.into(),
+                storage.frag_buf.into(),
+                &mut rng,
+            ),
+            neighbors: storage.neighbors,
+            reassembler: storage.reassembler,
+        }
+    }
+}
+
 impl<'a> InterfaceInner<'a> {
     fn new(
         config: Config,
@@ -260,7 +308,12 @@ impl<'a> Interface<'a> {
 
     /// Removes an address; `false` if it was not there.
     pub fn remove_ip_addr(&mut self, cidr: &IpCidr) -> bool {
-        match self.inner.ip_addrs.iter_mut().find(|s| s.as_ref() == Some(cidr)) {
+        match self
+            .inner
+            .ip_addrs
+            .iter_mut()
+            .find(|s| s.as_ref() == Some(cidr))
+        {
             Some(slot) => {
                 *slot = None;
                 true
@@ -316,7 +369,9 @@ impl<'a> Interface<'a> {
         self.inner.caps = device.capabilities();
         let mut changed = false;
         for _ in 0..self.inner.config.frame_budget {
-            let Some((rx, tx)) = device.receive(now) else { break };
+            let Some((rx, tx)) = device.receive(now) else {
+                break;
+            };
             // Replies are built in the scratch buffer while the frame is borrowed and
             // sent after it is released, through the same egress path as everything else.
             drop(tx);
@@ -330,7 +385,11 @@ impl<'a> Interface<'a> {
         if self.dispatch_sockets(now, device, sockets) {
             changed = true;
         }
-        if changed { PollResult::SocketStateChanged } else { PollResult::None }
+        if changed {
+            PollResult::SocketStateChanged
+        } else {
+            PollResult::None
+        }
     }
 
     /// When `poll` must next be called even if no frame arrives: now if a socket has
@@ -340,10 +399,14 @@ impl<'a> Interface<'a> {
         if sockets.has_ready() {
             return Some(now);
         }
-        [sockets.next_deadline(), self.neighbors.poll_at(), self.reassembler.poll_at()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            sockets.next_deadline(),
+            self.neighbors.poll_at(),
+            self.reassembler.poll_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// How long until `poll_at`, for an event loop's sleep: `Some(ZERO)` for "now",
@@ -382,21 +445,36 @@ impl InterfaceInner<'_> {
     /// solicited-node group of every address (C6.2).
     fn has_multicast_v6(&self, addr: Ipv6Address) -> bool {
         addr == crate::wire::IPV6_LINK_LOCAL_ALL_NODES
-            || self.ipv6_addrs().any(|c| c.address().solicited_node() == addr)
+            || self
+                .ipv6_addrs()
+                .any(|c| c.address().solicited_node() == addr)
     }
 
     /// The source address for a packet to `dst`: an address of ours in `dst`'s subnet
     /// if there is one, else the first of the same version (C3.6, C8.10).
     fn select_source(&self, dst: IpAddress) -> Option<IpAddress> {
-        let same_version = |c: &&IpCidr| matches!((c, dst), (IpCidr::V4(_), IpAddress::V4(_)) | (IpCidr::V6(_), IpAddress::V6(_)));
+        let same_version = |c: &&IpCidr| {
+            matches!(
+                (c, dst),
+                (IpCidr::V4(_), IpAddress::V4(_)) | (IpCidr::V6(_), IpAddress::V6(_))
+            )
+        };
         let mut candidates = self.ip_addrs.iter().flatten().filter(same_version);
         let first = candidates.clone().next().map(IpCidr::address);
-        candidates.find(|c| c.contains_addr(&dst)).map(IpCidr::address).or(first)
+        candidates
+            .find(|c| c.contains_addr(&dst))
+            .map(IpCidr::address)
+            .or(first)
     }
 
     /// The next hop towards `dst`: itself when on-link, else the gateway of its route.
     fn next_hop(&self, dst: IpAddress) -> Option<IpAddress> {
-        if self.ip_addrs.iter().flatten().any(|c| c.contains_addr(&dst)) {
+        if self
+            .ip_addrs
+            .iter()
+            .flatten()
+            .any(|c| c.contains_addr(&dst))
+        {
             return Some(dst);
         }
         if let IpAddress::V6(a) = dst {

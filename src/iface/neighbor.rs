@@ -848,5 +848,5 @@ fn is_cacheable(addr: IpAddress) -> bool {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests;

@@ -682,5 +682,5 @@ impl<'a> Reassembler<'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests;

@@ -51,7 +51,11 @@ impl Routes {
     /// Adds a route. A route for a prefix already present is added beside it (more than
     /// one default route is allowed, C3.12); the first one added is preferred.
     pub fn add(&mut self, route: Route) -> Result<(), RouteTableFull> {
-        let slot = self.routes.iter_mut().find(|r| r.is_none()).ok_or(RouteTableFull)?;
+        let slot = self
+            .routes
+            .iter_mut()
+            .find(|r| r.is_none())
+            .ok_or(RouteTableFull)?;
         *slot = Some(route);
         Ok(())
     }
@@ -60,14 +64,20 @@ impl Routes {
     pub fn add_default_ipv4_route(&mut self, gateway: Ipv4Address) -> Result<(), RouteTableFull> {
         // A prefix length of 0 is always valid, so `new` cannot fail here.
         let cidr = IpCidr::V4(Ipv4Cidr::new(Ipv4Address::UNSPECIFIED, 0).ok_or(RouteTableFull)?);
-        self.add(Route { cidr, via_router: IpAddress::V4(gateway) })
+        self.add(Route {
+            cidr,
+            via_router: IpAddress::V4(gateway),
+        })
     }
 
     /// Adds `::/0 via gateway`.
     pub fn add_default_ipv6_route(&mut self, gateway: Ipv6Address) -> Result<(), RouteTableFull> {
         // A prefix length of 0 is always valid, so `new` cannot fail here.
         let cidr = IpCidr::V6(Ipv6Cidr::new(Ipv6Address::UNSPECIFIED, 0).ok_or(RouteTableFull)?);
-        self.add(Route { cidr, via_router: IpAddress::V6(gateway) })
+        self.add(Route {
+            cidr,
+            via_router: IpAddress::V6(gateway),
+        })
     }
 
     /// Removes every route for exactly `cidr`; returns how many went.
@@ -113,7 +123,9 @@ mod tests {
     #[test]
     fn the_longest_matching_prefix_wins_over_the_default_route() {
         let mut routes = Routes::new();
-        routes.add_default_ipv4_route(Ipv4Address::new(192, 0, 2, 1)).unwrap();
+        routes
+            .add_default_ipv4_route(Ipv4Address::new(192, 0, 2, 1))
+            .unwrap();
         routes
             .add(Route {
                 cidr: "198.51.100.0/24".parse().unwrap(),
@@ -121,17 +133,28 @@ mod tests {
             })
             .unwrap();
         let gw = |a: [u8; 4]| routes.lookup(&IpAddress::V4(Ipv4Address::from(a)));
-        assert_eq!(gw([198, 51, 100, 7]), Some(IpAddress::V4(Ipv4Address::new(192, 0, 2, 254))));
-        assert_eq!(gw([203, 0, 113, 9]), Some(IpAddress::V4(Ipv4Address::new(192, 0, 2, 1))));
+        assert_eq!(
+            gw([198, 51, 100, 7]),
+            Some(IpAddress::V4(Ipv4Address::new(192, 0, 2, 254)))
+        );
+        assert_eq!(
+            gw([203, 0, 113, 9]),
+            Some(IpAddress::V4(Ipv4Address::new(192, 0, 2, 1)))
+        );
         assert_eq!(routes.lookup(&"2001:db8::1".parse().unwrap()), None);
     }
 
     #[test]
     fn two_default_routes_prefer_the_first_and_survive_its_removal() {
         let mut routes = Routes::new();
-        routes.add_default_ipv6_route("fe80::1".parse().unwrap()).unwrap();
         routes
-            .add(Route { cidr: "::/0".parse().unwrap(), via_router: "fe80::2".parse().unwrap() })
+            .add_default_ipv6_route("fe80::1".parse().unwrap())
+            .unwrap();
+        routes
+            .add(Route {
+                cidr: "::/0".parse().unwrap(),
+                via_router: "fe80::2".parse().unwrap(),
+            })
             .unwrap();
         let dst: IpAddress = "2001:db8::9".parse().unwrap();
         assert_eq!(routes.lookup(&dst), Some("fe80::1".parse().unwrap()));
@@ -143,8 +166,13 @@ mod tests {
     fn a_full_table_refuses_more_routes() {
         let mut routes = Routes::new();
         for i in 0..MAX_ROUTES {
-            routes.add_default_ipv4_route(Ipv4Address::new(10, 0, 0, i as u8)).unwrap();
+            routes
+                .add_default_ipv4_route(Ipv4Address::new(10, 0, 0, i as u8))
+                .unwrap();
         }
-        assert_eq!(routes.add_default_ipv4_route(Ipv4Address::new(10, 0, 1, 1)), Err(RouteTableFull));
+        assert_eq!(
+            routes.add_default_ipv4_route(Ipv4Address::new(10, 0, 1, 1)),
+            Err(RouteTableFull)
+        );
     }
 }

@@ -203,7 +203,6 @@ impl<'a> Socket<'a> {
 
     /// A message for this socket arrived from `remote`: queue a copy, or drop and count
     /// it when the receive buffer is full.
-    #[allow(dead_code)] // the interface's ingress path calls it
     pub(crate) fn process(&mut self, _now: Instant, remote: IpAddress, icmp_message: &[u8]) {
         match self.rx_buffer.enqueue(icmp_message.len(), remote) {
             Ok(buf) => {
@@ -230,7 +229,6 @@ impl<'a> Socket<'a> {
     /// dequeued and counted; on `Err(Exhausted)` it stays; on `Err(Dropped)` it is
     /// dequeued and counted in `tx_dropped`. With nothing queued, `emit` is not called and
     /// the result is `Ok`.
-    #[allow(dead_code)] // the interface's egress path calls it
     pub(crate) fn dispatch<F>(&mut self, _now: Instant, emit: F) -> Result<(), DispatchError>
     where
         F: FnOnce(IpAddress, &[u8]) -> Result<(), DispatchError>,

@@ -158,7 +158,6 @@ impl<'a> Socket<'a> {
 
     /// A packet of this socket's version and protocol arrived: queue a copy, or drop and
     /// count it when the receive buffer is full.
-    #[allow(dead_code)] // the interface's ingress path calls it
     pub(crate) fn process(&mut self, _now: Instant, ip_packet: &[u8]) {
         match self.rx_buffer.enqueue(ip_packet.len(), ()) {
             Ok(buf) => {
@@ -183,7 +182,6 @@ impl<'a> Socket<'a> {
     /// Offers the oldest queued packet to `emit`. On `Ok` it is dequeued and counted; on
     /// `Err(Exhausted)` it stays; on `Err(Dropped)` it is dequeued and counted in
     /// `tx_dropped`. With nothing queued, `emit` is not called and the result is `Ok`.
-    #[allow(dead_code)] // the interface's egress path calls it
     pub(crate) fn dispatch<F>(&mut self, _now: Instant, emit: F) -> Result<(), DispatchError>
     where
         F: FnOnce(&[u8]) -> Result<(), DispatchError>,

@@ -356,7 +356,6 @@ impl<'a, T: Indexed> Set<'a, T> {
     }
 
     /// Lends a socket by slot number for the interface, which resyncs it afterwards.
-    #[allow(dead_code)] // the interface's ingress path uses it
     pub(crate) fn slot_mut(&mut self, index: usize) -> Option<SetMut<'_, 'a, T>> {
         let item = self.slots.get_mut(index)?.item.as_mut()?;
         Some(SetMut {
@@ -368,7 +367,6 @@ impl<'a, T: Indexed> Set<'a, T> {
 
     /// Takes the next socket from the ready list; it goes back on the list at its next
     /// resync if it still has something to send.
-    #[allow(dead_code)] // the interface's egress path uses it
     pub(crate) fn pop_ready(&mut self) -> Option<usize> {
         while self.table.ready_head != NIL {
             let index = self.table.ready_head as usize;
@@ -405,7 +403,6 @@ impl<'a, T: Indexed> Set<'a, T> {
     /// Takes the socket with the earliest deadline if that deadline is at or before
     /// `now`, removing it from the heap (its next resync puts it back if it still has a
     /// deadline).
-    #[allow(dead_code)] // the interface's timer path uses it
     pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<usize> {
         let index = self.table.heap_top()?;
         match self.table.entries[index].deadline {

@@ -251,7 +251,6 @@ impl<'a> Socket<'a> {
 
     /// A datagram for this socket arrived (the interface validated it and matched the
     /// endpoint): queue a copy, or drop and count it when the receive buffer is full.
-    #[allow(dead_code)] // the interface's ingress path calls it
     pub(crate) fn process(&mut self, _now: Instant, meta: UdpMetadata, payload: &[u8]) {
         match self.rx_buffer.enqueue(payload.len(), meta) {
             Ok(buf) => {
@@ -279,7 +278,6 @@ impl<'a> Socket<'a> {
     /// payload. On `Ok` the datagram is dequeued and counted; on `Err(Exhausted)` it stays
     /// queued; on `Err(Dropped)` it is dequeued and counted in `tx_dropped`. With nothing
     /// queued, `emit` is not called and the result is `Ok`.
-    #[allow(dead_code)] // the interface's egress path calls it
     pub(crate) fn dispatch<F>(&mut self, _now: Instant, emit: F) -> Result<(), DispatchError>
     where
         F: FnOnce(u16, &UdpMetadata, &[u8]) -> Result<(), DispatchError>,
