@@ -153,3 +153,60 @@ fn udp_to_a_closed_port_is_answered_with_port_unreachable() {
     assert_eq!(a.iface.counters().icmpv4_errors_rx, 1);
     assert_eq!(a.iface.counters().icmpv6_errors_rx, 1);
 }
+
+/// Demux cost is a keyed lookup: the chain entries compared per lookup stay flat from 1
+/// to 10,000 bound sockets (DESIGN rule 4). Counted, not timed.
+#[test]
+fn per_datagram_demux_work_is_the_same_with_10000_bound_sockets_as_with_1() {
+    let mut probes_per_datagram = Vec::new();
+    for count in [1u16, 10_000] {
+        let datagrams = 64u16;
+        let (a, b) = cable();
+        let mut a = Host::new(a, 1, 11);
+        let mut b = Host::new(b, 2, 22);
+        b.sockets = skiff::socket::SocketSet::with_capacity(usize::from(count), 33);
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
+                let per_socket = usize::from(datagrams / count + 2);
+                let mut s = udp::Socket::with_capacity(per_socket, 64 * per_socket);
+                s.bind(IpListenEndpoint::from(10_000 + i)).unwrap();
+                b.sockets.add_socket(s).unwrap()
+            })
+            .collect();
+        let ha = udp_socket(&mut a, 5000);
+        let mut now = Instant::ZERO;
+        let before = b.sockets.index_stats();
+        for i in 0..datagrams {
+            let port = 10_000 + (i * 157) % count;
+            let dst = core::net::SocketAddr::new("192.0.2.2".parse().unwrap(), port);
+            a.sockets
+                .get_mut_as::<udp::Socket>(ha)
+                .unwrap()
+                .send_slice(b"x", dst)
+                .unwrap();
+            run(&mut a, &mut b, &mut now, 3, Duration::from_millis(1));
+        }
+        let after = b.sockets.index_stats();
+        assert_eq!(b.iface.counters().udp_rx, u64::from(datagrams));
+        let delivered: usize = handles
+            .iter()
+            .map(|h| {
+                let mut n = 0;
+                let mut s = b.sockets.get_mut_as::<udp::Socket>(*h).unwrap();
+                while s.recv().is_ok() {
+                    n += 1;
+                }
+                n
+            })
+            .sum();
+        assert_eq!(delivered, usize::from(datagrams));
+        probes_per_datagram.push((after.probes - before.probes) as f64 / f64::from(datagrams));
+    }
+    eprintln!("index probes per datagram with 1 and 10,000 sockets: {probes_per_datagram:?}");
+    // The exact-address lookup misses (sockets are bound to any address), then the
+    // wildcard lookup hits: about one compare per datagram either way.
+    assert!(
+        probes_per_datagram[1] <= probes_per_datagram[0] + 0.7,
+        "{probes_per_datagram:?}"
+    );
+}
