@@ -12,18 +12,34 @@ use core::fmt;
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod frame;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ip;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ipv6ext;
 pub mod ndisc;
+pub mod ndisc_option;
 pub mod seq_number;
 pub mod tcp;
 pub mod udp;
 
-pub use self::ip::{IpAddress, IpProtocol, Ipv4Address, Ipv6Address};
+// Every public item of a protocol module carries its protocol's prefix (`TcpRepr`,
+// `IPV4_HEADER_LEN`), so the flat re-exports below cannot collide.
+pub use self::arp::*;
+pub use self::ethernet::*;
+pub use self::icmpv4::*;
+pub use self::icmpv6::*;
+pub use self::ip::{IpAddress, IpProtocol, Ipv4Address, Ipv6Address, pseudo_header_sum};
+pub use self::ipv4::*;
+pub use self::ipv6::*;
+pub use self::ipv6ext::*;
+pub use self::ndisc::*;
+pub use self::ndisc_option::*;
 pub use self::seq_number::SeqNumber;
+pub use self::tcp::*;
+pub use self::udp::*;
 
 /// Why a byte string is not a valid packet. Small and `Copy` so that a parser can return
 /// it from any depth without cost.
