@@ -92,7 +92,7 @@ fn tcp_expected_after_emit<'a>(repr: &TcpRepr<'a>) -> TcpRepr<'a> {
     expected
 }
 
-fn tcp_round_trip(repr: &TcpRepr<'_>, src: &IpAddress, dst: &IpAddress) {
+pub(crate) fn tcp_round_trip(repr: &TcpRepr<'_>, src: &IpAddress, dst: &IpAddress) {
     let caps = ChecksumCapabilities::default();
     let len = repr.buffer_len();
     assert!(len >= TCP_HEADER_LEN && repr.header_len() <= 60);
@@ -137,6 +137,26 @@ pub fn ipv4_packet(data: &[u8]) {
             ipv4_round_trip(&repr, payload);
         }
     }
+    // With the header valid (checksum aside), go one layer deeper on a whole datagram.
+    if let Ok(repr) = Ipv4Repr::parse(&packet, &ChecksumCapabilities::ignored()) {
+        if !repr.is_fragment() {
+            let (src, dst) = (IpAddress::V4(repr.src_addr), IpAddress::V4(repr.dst_addr));
+            transport(repr.next_header, &src, &dst, payload);
+        }
+    }
+}
+
+/// Dispatches an IP payload to the view-level body of its transport.
+pub(crate) fn transport(protocol: IpProtocol, src: &IpAddress, dst: &IpAddress, payload: &[u8]) {
+    match (protocol, src, dst) {
+        (IpProtocol::Tcp, _, _) => tcp(src, dst, payload),
+        (IpProtocol::Udp, _, _) => udp(src, dst, payload),
+        (IpProtocol::Icmp, IpAddress::V4(_), _) => icmpv4(payload),
+        (IpProtocol::Icmpv6, IpAddress::V6(s), IpAddress::V6(d)) => {
+            crate::ipv6::icmpv6(s, d, payload)
+        }
+        _ => {}
+    }
 }
 
 /// Walks IPv4 options; every step consumes at least one byte, and one error ends it.
@@ -152,7 +172,7 @@ fn ipv4_options(area: &[u8]) {
     }
 }
 
-fn ipv4_round_trip(repr: &Ipv4Repr, payload: &[u8]) {
+pub(crate) fn ipv4_round_trip(repr: &Ipv4Repr, payload: &[u8]) {
     let caps = ChecksumCapabilities::default();
     let header_len = repr.buffer_len();
     let mut buf = vec![0u8; header_len + payload.len()];
@@ -164,12 +184,6 @@ fn ipv4_round_trip(repr: &Ipv4Repr, payload: &[u8]) {
     assert_eq!(packet.payload(), payload, "IPv4 payload round trip");
 }
 
-/// Target `ipv6_packet`: the IPv6 view and repr, the extension-header walk and the
-/// fragment header. (IPv6 has not landed on `main` yet; until then this is a no-op.)
-pub fn ipv6_packet(data: &[u8]) {
-    let _ = data;
-}
-
 /// Target `icmp`: the low bit of the first byte picks ICMPv4 (the rest is the message)
 /// or ICMPv6 (32 bytes of addresses for the pseudo-header, then the message).
 pub fn icmp(data: &[u8]) {
@@ -179,7 +193,7 @@ pub fn icmp(data: &[u8]) {
     if selector & 1 == 0 {
         icmpv4(rest);
     } else if let Some((IpAddress::V6(src), IpAddress::V6(dst), message)) = split_addrs(data) {
-        icmpv6(&src, &dst, message);
+        crate::ipv6::icmpv6(&src, &dst, message);
     }
 }
 
@@ -192,19 +206,18 @@ pub(crate) fn icmpv4(message: &[u8]) {
     for caps in both_caps() {
         if let Ok(repr) = Icmpv4Repr::parse(&packet, &caps) {
             display(&repr);
-            let caps = ChecksumCapabilities::default();
-            let mut buf = vec![0u8; repr.buffer_len()];
-            repr.emit(&mut Icmpv4Packet::new_unchecked(&mut buf[..]), &caps);
-            let again = Icmpv4Packet::new_checked(&buf[..]).expect("emitted ICMPv4 is checked");
-            let again = Icmpv4Repr::parse(&again, &caps).expect("re-parse of emitted ICMPv4");
-            assert_eq!(again, repr, "ICMPv4 repr round trip");
+            icmpv4_round_trip(&repr);
         }
     }
 }
 
-/// An ICMPv6 message (NDP included). (ICMPv6 has not landed on `main` yet.)
-pub(crate) fn icmpv6(src: &Ipv6Address, dst: &Ipv6Address, message: &[u8]) {
-    let _ = (src, dst, message);
+pub(crate) fn icmpv4_round_trip(repr: &Icmpv4Repr<'_>) {
+    let caps = ChecksumCapabilities::default();
+    let mut buf = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut Icmpv4Packet::new_unchecked(&mut buf[..]), &caps);
+    let again = Icmpv4Packet::new_checked(&buf[..]).expect("emitted ICMPv4 is checked");
+    let again = Icmpv4Repr::parse(&again, &caps).expect("re-parse of emitted ICMPv4");
+    assert_eq!(again, *repr, "ICMPv4 repr round trip");
 }
 
 /// A UDP datagram from `src` to `dst`: view, both parses, Display, round trip.
@@ -218,42 +231,19 @@ pub(crate) fn udp(src: &IpAddress, dst: &IpAddress, datagram: &[u8]) {
     for caps in both_caps() {
         if let Ok(repr) = UdpRepr::parse(&packet, src, dst, &caps) {
             display(&repr);
-            let caps = ChecksumCapabilities::default();
-            let mut buf = vec![0u8; repr.buffer_len(payload.len())];
-            let mut out = UdpPacket::new_unchecked(&mut buf[..]);
-            let fill = |area: &mut [u8]| area.copy_from_slice(payload);
-            repr.emit(&mut out, src, dst, payload.len(), fill, &caps);
-            let again = UdpPacket::new_checked(&buf[..]).expect("emitted UDP is checked");
-            assert_eq!(again.payload(), payload, "UDP payload round trip");
-            let again = UdpRepr::parse(&again, src, dst, &caps).expect("re-parse of UDP");
-            assert_eq!(again, repr, "UDP repr round trip");
+            udp_round_trip(&repr, payload, src, dst);
         }
     }
 }
 
-/// Dispatches an IP payload to its transport body.
-pub(crate) fn transport(protocol: IpProtocol, src: &IpAddress, dst: &IpAddress, payload: &[u8]) {
-    match (protocol, src, dst) {
-        (IpProtocol::Tcp, _, _) => tcp(src, dst, payload),
-        (IpProtocol::Udp, _, _) => udp(src, dst, payload),
-        (IpProtocol::Icmp, IpAddress::V4(_), _) => icmpv4(payload),
-        (IpProtocol::Icmpv6, IpAddress::V6(s), IpAddress::V6(d)) => icmpv6(s, d, payload),
-        _ => {}
-    }
-}
-
-/// The IPv4 part of an Ethernet frame: parse (checksums ignored, so the transport is
-/// reached), then the transport of a first fragment.
-pub(crate) fn ipv4_in_frame(data: &[u8]) {
-    ipv4_packet(data);
-    let Ok(packet) = Ipv4Packet::new_checked(data) else {
-        return;
-    };
-    let Ok(repr) = Ipv4Repr::parse(&packet, &ChecksumCapabilities::ignored()) else {
-        return;
-    };
-    if repr.is_first_fragment() {
-        let (src, dst) = (IpAddress::V4(repr.src_addr), IpAddress::V4(repr.dst_addr));
-        transport(repr.next_header, &src, &dst, packet.payload());
-    }
+pub(crate) fn udp_round_trip(repr: &UdpRepr, payload: &[u8], src: &IpAddress, dst: &IpAddress) {
+    let caps = ChecksumCapabilities::default();
+    let mut buf = vec![0u8; repr.buffer_len(payload.len())];
+    let mut out = UdpPacket::new_unchecked(&mut buf[..]);
+    let fill = |area: &mut [u8]| area.copy_from_slice(payload);
+    repr.emit(&mut out, src, dst, payload.len(), fill, &caps);
+    let again = UdpPacket::new_checked(&buf[..]).expect("emitted UDP is checked");
+    assert_eq!(again.payload(), payload, "UDP payload round trip");
+    let again = UdpRepr::parse(&again, src, dst, &caps).expect("re-parse of emitted UDP");
+    assert_eq!(again, *repr, "UDP repr round trip");
 }

@@ -13,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 mod ip;
+mod ipv6;
 mod link;
 
-pub use ip::{icmp, ipv4_packet, ipv6_packet, tcp_segment};
+pub use ip::{icmp, ipv4_packet, tcp_segment};
+pub use ipv6::ipv6_packet;
 pub use link::{arp, ethernet_frame};
 
 use core::fmt::{self, Write};
