@@ -57,5 +57,9 @@ extern crate std;
 mod macros;
 
 pub mod pcap;
+pub mod phy;
+pub mod rand;
+pub mod socket;
+pub mod storage;
 pub mod time;
 pub mod wire;

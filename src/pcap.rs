@@ -328,7 +328,7 @@ impl<'a> Iterator for PcapReader<'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
     use std::vec::Vec;

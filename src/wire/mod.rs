@@ -31,7 +31,10 @@ pub use self::arp::*;
 pub use self::ethernet::*;
 pub use self::icmpv4::*;
 pub use self::icmpv6::*;
-pub use self::ip::{IpAddress, IpProtocol, Ipv4Address, Ipv6Address, pseudo_header_sum};
+pub use self::ip::{
+    IpAddress, IpCidr, IpListenEndpoint, IpProtocol, IpRepr, Ipv4Address, Ipv6Address,
+    pseudo_header_sum,
+};
 pub use self::ipv4::*;
 pub use self::ipv6::*;
 pub use self::ipv6ext::*;
