@@ -584,10 +584,8 @@ impl Interface<'_> {
                 let mac = (inner.medium() == Medium::Ethernet).then_some(mac);
                 match inner.transmit_raw(device, now, mac, ethertype, packet) {
                     Ok(()) => {
-                        inner.counters.tx_frames += 1;
-                        match ethertype {
-                            EthernetProtocol::Ipv6 => inner.counters.ipv6_tx += 1,
-                            _ => inner.counters.ipv4_tx += 1,
+                        if let Ok(ip) = parse_own_packet(packet) {
+                            inner.count_tx(&ip);
                         }
                     }
                     Err(_) => inner.counters.tx_device_full += 1,

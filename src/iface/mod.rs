@@ -81,9 +81,10 @@ impl Config {
             hop_limit: 64,
             frame_budget: 64,
             neighbor_cache_entries: 64,
-            neighbor_queue_packets: 32,
+            // Enough for every fragment of a datagram of several KiB to wait (C2.8).
+            neighbor_queue_packets: 64,
             neighbor: NeighborConfig {
-                queue_per_neighbor: 8,
+                queue_per_neighbor: 16,
                 ..NeighborConfig::default()
             },
             reassembly_slots: 4,
