@@ -258,11 +258,15 @@ impl<N: SimNode> Network<N> {
             if done(self) {
                 return true;
             }
-            if !self.next_event().is_some_and(|t| t <= deadline) {
-                self.advance_to(deadline);
-                return done(self);
+            match self.next_event() {
+                Some(t) if t <= deadline => {
+                    self.step();
+                }
+                _ => {
+                    self.advance_to(deadline);
+                    return done(self);
+                }
             }
-            self.step();
         }
     }
 
@@ -277,24 +281,21 @@ impl<N: SimNode> Network<N> {
     /// the other links after the pass, so a loop of hubs cannot spin inside one step.
     fn deliver_due(&mut self) {
         let now = self.now;
+        let Network {
+            nodes, hubs, links, ..
+        } = self;
         let mut repeats: Vec<(usize, usize, Vec<u8>)> = Vec::new();
-        for index in 0..self.links.len() {
+        for (index, link) in links.iter_mut().enumerate() {
             for lane in 0..2 {
-                loop {
-                    let Some(link) = self.links.get_mut(index) else {
-                        break;
-                    };
-                    let Some(frame) = link.pop_due(lane, now) else {
-                        break;
-                    };
+                while let Some(frame) = link.pop_due(lane, now) {
                     match link.destination(lane) {
                         Port::Node(id) => {
-                            if let Some(slot) = self.nodes.get_mut(id.0) {
+                            if let Some(slot) = nodes.get_mut(id.0) {
                                 slot.fresh_rx |= slot.device.inject(frame);
                             }
                         }
                         Port::Hub(id) => {
-                            let ports = self.hubs.get(id.0).map(Vec::as_slice).unwrap_or(&[]);
+                            let ports = hubs.get(id.0).map(Vec::as_slice).unwrap_or(&[]);
                             for &(other, end) in ports.iter().filter(|p| p.0 != index) {
                                 repeats.push((other, end, frame.clone()));
                             }
@@ -304,7 +305,7 @@ impl<N: SimNode> Network<N> {
             }
         }
         for (index, end, frame) in repeats {
-            if let Some(link) = self.links.get_mut(index) {
+            if let Some(link) = links.get_mut(index) {
                 link.offer(end, now, frame);
             }
         }
