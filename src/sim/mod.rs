@@ -50,6 +50,7 @@ use alloc::string::String;
 mod device;
 mod link;
 mod network;
+mod stack;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +59,7 @@ pub use self::device::{
 };
 pub use self::link::{HubId, Link, LinkConfig, LinkId, LinkStats, NodeId, Port};
 pub use self::network::{Network, SIM_DEFAULT_MAX_STEPS_PER_INSTANT};
+pub use self::stack::{App, StackNode};
 
 use crate::time::Instant;
 
