@@ -56,9 +56,12 @@ extern crate std;
 #[macro_use]
 mod macros;
 
+pub mod iface;
 pub mod pcap;
 pub mod phy;
 pub mod rand;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod storage;
 pub mod time;

@@ -12,10 +12,12 @@
 
 #![forbid(unsafe_code)]
 
+mod iface;
 mod ip;
 mod ipv6;
 mod link;
 
+pub use iface::iface_ingress;
 pub use ip::{icmp, ipv4_packet, tcp_segment};
 pub use ipv6::ipv6_packet;
 pub use link::{arp, ethernet_frame};

@@ -79,3 +79,8 @@ fn corpus_icmp() {
 fn corpus_arp() {
     run("arp", skiff_fuzz::arp);
 }
+
+#[test]
+fn corpus_iface_ingress() {
+    run("iface_ingress", skiff_fuzz::iface_ingress);
+}

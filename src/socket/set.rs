@@ -8,7 +8,7 @@
 //! - an indexed binary min-heap of socket deadlines (timers), for `poll_at`.
 //!
 //! A socket changes its key, its wish to send and its deadline through its own methods.
-//! The set learns of the change when the [`SocketMut`] guard that lent the socket is
+//! The set learns of the change when the [`SetMut`] guard that lent the socket is
 //! dropped, or when the interface finishes handing the socket a packet: both call
 //! `resync`, which costs O(1) plus O(log n) only when a deadline moved.
 
@@ -327,6 +327,24 @@ impl<'a, T: Indexed> Set<'a, T> {
         })
     }
 
+    /// Lends the socket behind `handle` seen through `project` as a `U` (one variant of
+    /// an enum of sockets, say). The guard resyncs the set through `U`'s own [`Indexed`]
+    /// answers, which must equal `T`'s for the same socket. `None` if the handle is stale
+    /// or `project` declines.
+    pub(crate) fn get_mut_projected<U: Indexed>(
+        &mut self,
+        handle: SocketHandle,
+        project: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Option<SetMut<'_, 'a, U>> {
+        let index = self.check(handle)?;
+        let item = project(self.slots[index].item.as_mut()?)?;
+        Some(SetMut {
+            item,
+            table: &mut self.table,
+            index,
+        })
+    }
+
     /// The handle of the socket registered under `key`, if any. O(1) expected: one hash
     /// and a walk of one chain whose expected length stays below 2 at full load.
     pub fn lookup(&mut self, key: &DemuxKey) -> Option<SocketHandle> {
@@ -338,7 +356,6 @@ impl<'a, T: Indexed> Set<'a, T> {
     }
 
     /// Lends a socket by slot number for the interface, which resyncs it afterwards.
-    #[allow(dead_code)] // the interface's ingress path uses it
     pub(crate) fn slot_mut(&mut self, index: usize) -> Option<SetMut<'_, 'a, T>> {
         let item = self.slots.get_mut(index)?.item.as_mut()?;
         Some(SetMut {
@@ -350,7 +367,6 @@ impl<'a, T: Indexed> Set<'a, T> {
 
     /// Takes the next socket from the ready list; it goes back on the list at its next
     /// resync if it still has something to send.
-    #[allow(dead_code)] // the interface's egress path uses it
     pub(crate) fn pop_ready(&mut self) -> Option<usize> {
         while self.table.ready_head != NIL {
             let index = self.table.ready_head as usize;
@@ -387,7 +403,6 @@ impl<'a, T: Indexed> Set<'a, T> {
     /// Takes the socket with the earliest deadline if that deadline is at or before
     /// `now`, removing it from the heap (its next resync puts it back if it still has a
     /// deadline).
-    #[allow(dead_code)] // the interface's timer path uses it
     pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<usize> {
         let index = self.table.heap_top()?;
         match self.table.entries[index].deadline {
@@ -629,27 +644,31 @@ impl SideTable<'_> {
 
 /// A socket lent out of a [`Set`]; dereferences to the socket. When dropped, the set
 /// re-reads the socket's key, readiness and deadline.
+///
+/// `U` is the lent type: the set's own item type (from [`Set::get_mut`]) or one kind of
+/// socket inside it (from `SocketSet::get_mut_as`), whose [`Indexed`] answers are the
+/// same as the enclosing item's.
 #[derive(Debug)]
-pub struct SetMut<'s, 'a, T: Indexed> {
-    item: &'s mut T,
+pub struct SetMut<'s, 'a, U: Indexed> {
+    item: &'s mut U,
     table: &'s mut SideTable<'a>,
     index: usize,
 }
 
-impl<T: Indexed> Deref for SetMut<'_, '_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
+impl<U: Indexed> Deref for SetMut<'_, '_, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
         self.item
     }
 }
 
-impl<T: Indexed> DerefMut for SetMut<'_, '_, T> {
-    fn deref_mut(&mut self) -> &mut T {
+impl<U: Indexed> DerefMut for SetMut<'_, '_, U> {
+    fn deref_mut(&mut self) -> &mut U {
         self.item
     }
 }
 
-impl<T: Indexed> Drop for SetMut<'_, '_, T> {
+impl<U: Indexed> Drop for SetMut<'_, '_, U> {
     fn drop(&mut self) {
         self.table.resync(self.index, &*self.item);
     }

@@ -1,0 +1,746 @@
+//! Egress: sockets' datagrams, replies and neighbour solicitations out to the device,
+//! through routing, neighbour resolution (with a bounded waiting queue) and IPv4
+//! fragmentation.
+
+use super::neighbor::{NeighborAction, NeighborLookup, QueueOutcome};
+use super::reassembly::{ExpiredDatagram, FragmentKey};
+use super::{Interface, InterfaceInner, NeighborCache, PendingReply};
+use crate::phy::{Device, Medium, TxToken};
+use crate::rand::SipHasher24;
+use crate::socket::{DispatchError, Socket, SocketSet};
+use crate::time::Instant;
+use crate::wire::*;
+use core::result::Result;
+
+/// Where a packet goes at the link layer.
+#[derive(Debug, Clone, Copy)]
+enum LinkDst {
+    /// An IP medium: no link header.
+    None,
+    /// This MAC address.
+    Mac(EthernetAddress),
+    /// Waiting for resolution of this next hop; `solicit` if a request is due.
+    Pending { next_hop: IpAddress, solicit: bool },
+}
+
+impl InterfaceInner<'_> {
+    /// An IP header for a reply or error from `src` to `dst`, or `None` if the versions
+    /// differ.
+    pub(super) fn reply_ip(
+        &mut self,
+        src: IpAddress,
+        dst: IpAddress,
+        protocol: IpProtocol,
+        payload_len: usize,
+    ) -> Option<IpRepr> {
+        match (src, dst) {
+            (IpAddress::V4(s), IpAddress::V4(d)) => {
+                let mut ip = Ipv4Repr::new(s, d, protocol, payload_len, self.config.hop_limit);
+                ip.ident = self.next_ipv4_ident(d);
+                Some(IpRepr::Ipv4(ip))
+            }
+            (IpAddress::V6(s), IpAddress::V6(d)) => Some(IpRepr::Ipv6(Ipv6Repr {
+                src_addr: s,
+                dst_addr: d,
+                next_header: protocol,
+                payload_len,
+                hop_limit: self.config.hop_limit,
+                traffic_class: 0,
+                flow_label: 0,
+            })),
+            _ => None,
+        }
+    }
+
+    /// C3.8: identifiers unique per destination over a datagram's lifetime and not
+    /// predictable from outside: a counter plus a keyed hash of the destination.
+    fn next_ipv4_ident(&mut self, dst: Ipv4Address) -> u16 {
+        self.ident_counter = self.ident_counter.wrapping_add(1);
+        let offset = SipHasher24::hash(self.ident_key, &dst.octets()) as u32;
+        (self.ident_counter.wrapping_add(offset) & 0xffff) as u16
+    }
+
+    /// Writes an IP packet into the scratch buffer as the pending reply; `fill` writes
+    /// the payload.
+    pub(super) fn build_reply(&mut self, ip: IpRepr, fill: impl FnOnce(&mut [u8])) {
+        let len = ip.total_len();
+        let Some(buf) = self.scratch.get_mut(..len) else {
+            return;
+        };
+        let payload = ip.emit(buf, &self.caps.checksum);
+        fill(payload);
+        self.reply = PendingReply::Ip { len };
+    }
+
+    /// Where a packet to `dst` goes at the link layer (C1.5 multicast mapping, routing,
+    /// then the neighbour cache). `Err` for a dropped packet, already counted.
+    fn link_dst(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        now: Instant,
+        dst: IpAddress,
+    ) -> Result<LinkDst, DispatchError> {
+        if self.medium() == Medium::Ip {
+            return Ok(LinkDst::None);
+        }
+        match dst {
+            IpAddress::V4(a) if self.is_broadcast_v4(a) => {
+                return Ok(LinkDst::Mac(EthernetAddress::BROADCAST));
+            }
+            IpAddress::V4(a) if a.is_multicast() => {
+                return EthernetAddress::from_ipv4_multicast(a)
+                    .map(LinkDst::Mac)
+                    .ok_or(DispatchError::Dropped);
+            }
+            IpAddress::V6(a) if a.is_multicast() => {
+                return EthernetAddress::from_ipv6_multicast(a)
+                    .map(LinkDst::Mac)
+                    .ok_or(DispatchError::Dropped);
+            }
+            _ => {}
+        }
+        let Some(next_hop) = self.next_hop(dst) else {
+            self.counters.tx_no_route += 1;
+            return Err(DispatchError::Dropped);
+        };
+        match neighbors.lookup(next_hop, now) {
+            NeighborLookup::Found(mac) => Ok(LinkDst::Mac(mac)),
+            NeighborLookup::Pending { send_solicit } => Ok(LinkDst::Pending {
+                next_hop,
+                solicit: send_solicit,
+            }),
+            NeighborLookup::Full => {
+                self.counters.neighbor_cache_full += 1;
+                Err(DispatchError::Dropped)
+            }
+            NeighborLookup::NotUnicast => {
+                self.counters.tx_no_route += 1;
+                Err(DispatchError::Dropped)
+            }
+        }
+    }
+
+    fn link_header_len(&self) -> usize {
+        match self.medium() {
+            Medium::Ethernet => ETHERNET_HEADER_LEN,
+            Medium::Ip => 0,
+        }
+    }
+
+    fn write_link_header(
+        &self,
+        frame: &mut [u8],
+        dst: EthernetAddress,
+        ethertype: EthernetProtocol,
+    ) -> usize {
+        let Some(src) = self.config.hardware_addr else {
+            return 0;
+        };
+        if self.medium() != Medium::Ethernet {
+            return 0;
+        }
+        let eth = EthernetRepr {
+            src_addr: src,
+            dst_addr: dst,
+            ethertype,
+            vlan: None,
+        };
+        eth.emit(&mut EthernetFrame::new_unchecked(&mut *frame));
+        ETHERNET_HEADER_LEN
+    }
+
+    fn count_tx(&mut self, ip: &IpRepr) {
+        self.counters.tx_frames += 1;
+        match ip {
+            IpRepr::Ipv4(v4) => {
+                self.counters.ipv4_tx += 1;
+                match v4.next_header {
+                    IpProtocol::Icmp => self.counters.icmpv4_tx += 1,
+                    IpProtocol::Udp => self.counters.udp_tx += 1,
+                    _ => {}
+                }
+            }
+            IpRepr::Ipv6(v6) => {
+                self.counters.ipv6_tx += 1;
+                match v6.next_header {
+                    IpProtocol::Icmpv6 => self.counters.icmpv6_tx += 1,
+                    IpProtocol::Udp => self.counters.udp_tx += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one IP packet, calling `fill` to write its payload straight into the
+    /// device's buffer when it fits one frame and the next hop is known (the common
+    /// case: one pass over the payload). Otherwise the packet is built in the scratch
+    /// buffer and fragmented (IPv4) or queued for resolution.
+    fn send_ip<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        ip: IpRepr,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), DispatchError> {
+        let link = self.link_dst(neighbors, now, ip.dst_addr())?;
+        let total = ip.total_len();
+        let fits = total <= self.caps.ip_mtu();
+        if let (true, LinkDst::Mac(_) | LinkDst::None) = (fits, link) {
+            let token = device.transmit(now).ok_or(DispatchError::Exhausted)?;
+            let frame_len = self.link_header_len() + total;
+            let ethertype = ethertype_of(&ip);
+            token.consume(frame_len, |frame| {
+                let at = match link {
+                    LinkDst::Mac(mac) => self.write_link_header(frame, mac, ethertype),
+                    _ => 0,
+                };
+                let payload = ip.emit(&mut frame[at..], &self.caps.checksum);
+                fill(payload);
+            });
+            self.count_tx(&ip);
+            return Ok(());
+        }
+        // Slow path: build the whole packet in the scratch buffer.
+        let Some(buf) = self.scratch.get_mut(..total) else {
+            self.count_too_big(&ip);
+            return Err(DispatchError::Dropped);
+        };
+        let payload = ip.emit(buf, &self.caps.checksum);
+        fill(payload);
+        let scratch =
+            core::mem::replace(&mut self.scratch, managed::ManagedSlice::Borrowed(&mut []));
+        let result = self.transmit_packet(neighbors, device, now, &ip, link, &scratch[..total]);
+        self.scratch = scratch;
+        result
+    }
+
+    fn count_too_big(&mut self, ip: &IpRepr) {
+        match ip {
+            IpRepr::Ipv4(_) => self.counters.ipv4_tx_too_big += 1,
+            IpRepr::Ipv6(_) => self.counters.ipv6_tx_too_big += 1,
+        }
+    }
+
+    /// Sends a complete IP packet held in memory: fragments it if it is an IPv4 packet
+    /// larger than the MTU without DF (C3.13), and queues it (or its fragments) when the
+    /// next hop is still being resolved.
+    fn transmit_packet<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        ip: &IpRepr,
+        link: LinkDst,
+        packet: &[u8],
+    ) -> Result<(), DispatchError> {
+        if let LinkDst::Pending { next_hop, solicit } = link {
+            if solicit {
+                self.send_solicit(device, now, next_hop, None);
+            }
+        }
+        let mtu = self.caps.ip_mtu();
+        if packet.len() <= mtu {
+            return self.transmit_or_queue(neighbors, device, now, ip, link, packet);
+        }
+        let IpRepr::Ipv4(v4) = ip else {
+            // No source fragmentation for IPv6 (yet): the socket must send smaller.
+            self.count_too_big(ip);
+            return Err(DispatchError::Dropped);
+        };
+        if v4.dont_frag {
+            self.count_too_big(ip);
+            return Err(DispatchError::Dropped);
+        }
+        // C3.13: never overlapping, every fragment but the last a multiple of 8 bytes.
+        let header_len = v4.buffer_len();
+        let per_fragment = (mtu.saturating_sub(header_len)) & !7;
+        let body = &packet[header_len..];
+        if per_fragment == 0 {
+            self.count_too_big(ip);
+            return Err(DispatchError::Dropped);
+        }
+        let mut frag_buf =
+            core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
+        let mut offset = 0;
+        let mut result = Ok(());
+        while offset < body.len() {
+            let len = per_fragment.min(body.len() - offset);
+            let more = offset + len < body.len();
+            let mut frag = *v4;
+            frag.payload_len = len;
+            frag.more_frags = more;
+            frag.frag_offset = offset as u16;
+            // RFC 791: only options with the copy flag go in later fragments; skiff sends
+            // no options of its own, so later fragments carry none.
+            if offset != 0 {
+                frag.options = Ipv4Options::EMPTY;
+            }
+            let flen = frag.buffer_len() + len;
+            let Some(buf) = frag_buf.get_mut(..flen) else {
+                result = Err(DispatchError::Dropped);
+                break;
+            };
+            let frag_ip = IpRepr::Ipv4(frag);
+            frag_ip
+                .emit(buf, &self.caps.checksum)
+                .copy_from_slice(&body[offset..offset + len]);
+            if let Err(e) =
+                self.transmit_or_queue(neighbors, device, now, &frag_ip, link, &frag_buf[..flen])
+            {
+                result = Err(e);
+                break;
+            }
+            self.counters.ipv4_frags_tx += 1;
+            offset += len;
+        }
+        self.frag_buf = frag_buf;
+        // A fragment train cut short cannot be resumed: the datagram is lost.
+        result.map_err(|_| DispatchError::Dropped)
+    }
+
+    fn transmit_or_queue<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        ip: &IpRepr,
+        link: LinkDst,
+        packet: &[u8],
+    ) -> Result<(), DispatchError> {
+        match link {
+            LinkDst::Pending { next_hop, .. } => match neighbors.enqueue(next_hop, packet, now) {
+                Ok(QueueOutcome::Queued) => Ok(()),
+                Ok(QueueOutcome::QueuedDroppedOldest) => {
+                    self.counters.neighbor_queue_full += 1;
+                    Ok(())
+                }
+                Err(_) => {
+                    self.counters.neighbor_queue_full += 1;
+                    Err(DispatchError::Dropped)
+                }
+            },
+            LinkDst::Mac(_) | LinkDst::None => {
+                let mac = match link {
+                    LinkDst::Mac(mac) => Some(mac),
+                    _ => None,
+                };
+                self.transmit_raw(device, now, mac, ethertype_of(ip), packet)?;
+                self.count_tx(ip);
+                Ok(())
+            }
+        }
+    }
+
+    /// Frames and sends bytes that are already a complete IP packet.
+    fn transmit_raw<D: Device + ?Sized>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        mac: Option<EthernetAddress>,
+        ethertype: EthernetProtocol,
+        packet: &[u8],
+    ) -> Result<(), DispatchError> {
+        let token = device.transmit(now).ok_or(DispatchError::Exhausted)?;
+        let link_len = if mac.is_some() {
+            self.link_header_len()
+        } else {
+            0
+        };
+        token.consume(link_len + packet.len(), |frame| {
+            let at = match mac {
+                Some(mac) => self.write_link_header(frame, mac, ethertype),
+                None => 0,
+            };
+            frame[at..].copy_from_slice(packet);
+        });
+        Ok(())
+    }
+
+    /// An ARP request (broadcast, or unicast to `mac` when probing) or a Neighbour
+    /// Solicitation (to the solicited-node group, or unicast) for `target` (C2.7, C9.6).
+    fn send_solicit<D: Device + ?Sized>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        target: IpAddress,
+        mac: Option<EthernetAddress>,
+    ) {
+        let Some(our_mac) = self.config.hardware_addr else {
+            return;
+        };
+        match target {
+            IpAddress::V4(t) => {
+                let Some(IpAddress::V4(src)) = self.select_source(target) else {
+                    return;
+                };
+                let arp = ArpRepr::EthernetIpv4 {
+                    operation: ArpOperation::Request,
+                    source_hardware_addr: our_mac,
+                    source_protocol_addr: src,
+                    target_hardware_addr: EthernetAddress([0; 6]),
+                    target_protocol_addr: t,
+                };
+                if self.send_arp(device, now, arp, mac.unwrap_or(EthernetAddress::BROADCAST)) {
+                    self.counters.arp_tx_requests += 1;
+                }
+            }
+            IpAddress::V6(t) => {
+                let Some(IpAddress::V6(src)) = self.select_source(target) else {
+                    return;
+                };
+                let dst = match mac {
+                    Some(_) => t,
+                    None => t.solicited_node(),
+                };
+                let repr = Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
+                    target_addr: t,
+                    lladdr: Some(NdiscLinkLayerAddress(our_mac.0)),
+                });
+                let ip = Ipv6Repr {
+                    src_addr: src,
+                    dst_addr: dst,
+                    next_header: IpProtocol::Icmpv6,
+                    payload_len: repr.buffer_len(),
+                    hop_limit: NDISC_HOP_LIMIT,
+                    traffic_class: 0,
+                    flow_label: 0,
+                };
+                let link = mac.or_else(|| EthernetAddress::from_ipv6_multicast(dst));
+                let Some(link) = link else { return };
+                let Some(token) = device.transmit(now) else {
+                    self.counters.tx_device_full += 1;
+                    return;
+                };
+                let caps = self.caps.checksum;
+                token.consume(
+                    ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + repr.buffer_len(),
+                    |frame| {
+                        let at = self.write_link_header(frame, link, EthernetProtocol::Ipv6);
+                        let payload = IpRepr::Ipv6(ip).emit(&mut frame[at..], &caps);
+                        repr.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(payload), &caps);
+                    },
+                );
+                self.count_tx(&IpRepr::Ipv6(ip));
+                self.counters.ndp_tx_solicitations += 1;
+            }
+        }
+    }
+
+    fn send_arp<D: Device + ?Sized>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        arp: ArpRepr,
+        dst: EthernetAddress,
+    ) -> bool {
+        let Some(token) = device.transmit(now) else {
+            self.counters.tx_device_full += 1;
+            return false;
+        };
+        // Short frames are padded to the Ethernet minimum (C1.4).
+        let len = (ETHERNET_HEADER_LEN + arp.buffer_len()).max(ETHERNET_MIN_FRAME_LEN);
+        token.consume(len, |frame| {
+            frame.fill(0);
+            let at = self.write_link_header(frame, dst, EthernetProtocol::Arp);
+            arp.emit(&mut ArpPacket::new_unchecked(&mut frame[at..]));
+        });
+        self.counters.tx_frames += 1;
+        true
+    }
+}
+
+fn ethertype_of(ip: &IpRepr) -> EthernetProtocol {
+    match ip {
+        IpRepr::Ipv4(_) => EthernetProtocol::Ipv4,
+        IpRepr::Ipv6(_) => EthernetProtocol::Ipv6,
+    }
+}
+
+impl Interface<'_> {
+    /// Sends the reply built during ingress, if any.
+    pub(super) fn flush_reply<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
+        let Interface {
+            inner, neighbors, ..
+        } = self;
+        match core::mem::replace(&mut inner.reply, PendingReply::None) {
+            PendingReply::None => {}
+            PendingReply::Arp { repr, dst } => {
+                if inner.send_arp(device, now, repr, dst) {
+                    inner.counters.arp_tx_replies += 1;
+                }
+            }
+            PendingReply::Ip { len } => {
+                let scratch = core::mem::replace(
+                    &mut inner.scratch,
+                    managed::ManagedSlice::Borrowed(&mut []),
+                );
+                if let Some(packet) = scratch.get(..len) {
+                    if let Ok(ip) = parse_own_packet(packet) {
+                        let sent = inner
+                            .link_dst(neighbors, now, ip.dst_addr())
+                            .and_then(|link| {
+                                inner.transmit_packet(neighbors, device, now, &ip, link, packet)
+                            });
+                        if sent == Err(DispatchError::Exhausted) {
+                            inner.counters.tx_device_full += 1;
+                        }
+                    }
+                }
+                inner.scratch = scratch;
+            }
+        }
+    }
+
+    /// Neighbour and reassembly timers.
+    pub(super) fn poll_timers<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
+        let Interface {
+            inner,
+            neighbors,
+            reassembler,
+        } = self;
+        let mut actions: [Option<NeighborAction>; 16] = [None; 16];
+        let mut n = 0;
+        // Collect first: sending needs the device and the interface, not the cache.
+        neighbors.poll(now, |action| {
+            if n < actions.len() {
+                actions[n] = Some(action);
+                n += 1;
+            }
+        });
+        for action in actions.iter().flatten() {
+            match *action {
+                NeighborAction::SolicitMulticast(addr) => {
+                    inner.send_solicit(device, now, addr, None)
+                }
+                NeighborAction::SolicitUnicast(addr, mac) => {
+                    inner.send_solicit(device, now, addr, Some(mac))
+                }
+                NeighborAction::Failed {
+                    dropped_packets, ..
+                } => {
+                    inner.counters.neighbor_unresolved += dropped_packets as u64;
+                }
+            }
+        }
+        reassembler.poll(now, |expired: ExpiredDatagram<'_>| {
+            inner.counters.reassembly_timeouts += 1;
+            // C4.4 / C7.4: Time Exceeded code 1, only if fragment 0 had arrived (C4.5).
+            let Some(quote) = expired.quote else { return };
+            match expired.key {
+                FragmentKey::V4 { .. } => {
+                    if let Ok(view) = Ipv4Packet::new_checked(quote) {
+                        if let Ok(ip) = Ipv4Repr::parse_quoted(view.into_inner()).map(|(ip, _)| ip)
+                        {
+                            let meta = super::ingress::IpMeta::for_timeout();
+                            inner.icmpv4_error(
+                                now,
+                                &ip,
+                                meta,
+                                quote,
+                                super::ingress::Icmpv4ErrorKind::TimeExceeded(
+                                    Icmpv4TimeExceeded::FragExpired,
+                                ),
+                            );
+                        }
+                    }
+                }
+                FragmentKey::V6 { .. } => {
+                    if let Ok(ip) = Ipv6Packet::new_checked(quote).and_then(|p| Ipv6Repr::parse(&p))
+                    {
+                        let meta = super::ingress::IpMeta::for_timeout();
+                        inner.icmpv6_error(
+                            now,
+                            &ip,
+                            meta,
+                            quote,
+                            super::ingress::Icmpv6ErrorKind::TimeExceeded(
+                                Icmpv6TimeExceeded::FragReassemExceeded,
+                            ),
+                        );
+                    }
+                }
+            }
+        });
+        if !matches!(inner.reply, PendingReply::None) {
+            self.flush_reply(now, device);
+        }
+        let _ = n;
+    }
+
+    /// Sends the packets that waited for neighbours resolved during ingress.
+    pub(super) fn drain_resolved<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) {
+        let Interface {
+            inner, neighbors, ..
+        } = self;
+        let resolved = core::mem::take(&mut inner.resolved);
+        inner.resolved_overflow = false;
+        for addr in resolved.iter().flatten() {
+            neighbors.drain_queued(*addr, |mac, packet| {
+                let ethertype = match packet.first().map(|b| b >> 4) {
+                    Some(6) => EthernetProtocol::Ipv6,
+                    _ => EthernetProtocol::Ipv4,
+                };
+                let mac = (inner.medium() == Medium::Ethernet).then_some(mac);
+                match inner.transmit_raw(device, now, mac, ethertype, packet) {
+                    Ok(()) => {
+                        if let Ok(ip) = parse_own_packet(packet) {
+                            inner.count_tx(&ip);
+                        }
+                    }
+                    Err(_) => inner.counters.tx_device_full += 1,
+                }
+            });
+        }
+    }
+
+    /// Lets ready sockets, and sockets whose deadline came, send. Stops when the device
+    /// has no room; the socket keeps its data and stays on the ready list.
+    pub(super) fn dispatch_sockets<D: Device + ?Sized>(
+        &mut self,
+        now: Instant,
+        device: &mut D,
+        sockets: &mut SocketSet<'_>,
+    ) -> bool {
+        let mut sent_any = false;
+        // Bounded: each socket dispatches at most once per pass over the list as it was.
+        let mut budget = sockets.capacity().saturating_mul(2).max(1);
+        while budget > 0 {
+            budget -= 1;
+            let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
+                break;
+            };
+            let Some(mut socket) = sockets.slot_mut(index) else {
+                continue;
+            };
+            let Interface {
+                inner, neighbors, ..
+            } = &mut *self;
+            let result = match &mut *socket {
+                Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
+                    inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
+                }),
+                Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
+                    inner.dispatch_icmp(neighbors, device, now, remote, message)
+                }),
+                Socket::Raw(raw) => raw.dispatch(now, |packet| {
+                    inner.dispatch_raw(neighbors, device, now, packet)
+                }),
+            };
+            drop(socket);
+            match result {
+                Ok(()) => sent_any = true,
+                Err(DispatchError::Dropped) => sent_any = true,
+                Err(DispatchError::Exhausted) => break,
+            }
+        }
+        sent_any
+    }
+}
+
+impl InterfaceInner<'_> {
+    fn dispatch_udp<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        local_port: u16,
+        meta: &crate::socket::udp::UdpMetadata,
+        payload: &[u8],
+    ) -> Result<(), DispatchError> {
+        let dst = meta.remote.ip();
+        let Some(src) = meta.local_addr.or_else(|| self.select_source(dst)) else {
+            self.counters.tx_no_route += 1;
+            return Err(DispatchError::Dropped);
+        };
+        let udp = UdpRepr {
+            src_port: local_port,
+            dst_port: meta.remote.port(),
+        };
+        let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Udp, udp.buffer_len(payload.len()))
+        else {
+            return Err(DispatchError::Dropped);
+        };
+        if let Some(hop_limit) = meta.hop_limit {
+            match &mut ip {
+                IpRepr::Ipv4(v4) => v4.hop_limit = hop_limit,
+                IpRepr::Ipv6(v6) => v6.hop_limit = hop_limit,
+            }
+        }
+        let caps = self.caps.checksum;
+        self.send_ip(neighbors, device, now, ip, |buf| {
+            udp.emit(
+                &mut UdpPacket::new_unchecked(buf),
+                &src,
+                &dst,
+                payload.len(),
+                |p| p.copy_from_slice(payload),
+                &caps,
+            );
+        })
+    }
+
+    fn dispatch_icmp<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        remote: IpAddress,
+        message: &[u8],
+    ) -> Result<(), DispatchError> {
+        let Some(src) = self.select_source(remote) else {
+            self.counters.tx_no_route += 1;
+            return Err(DispatchError::Dropped);
+        };
+        let protocol = match remote {
+            IpAddress::V4(_) => IpProtocol::Icmp,
+            IpAddress::V6(_) => IpProtocol::Icmpv6,
+        };
+        let Some(ip) = self.reply_ip(src, remote, protocol, message.len()) else {
+            return Err(DispatchError::Dropped);
+        };
+        let fill_checksum = self.caps.checksum;
+        self.send_ip(neighbors, device, now, ip, |buf| {
+            buf.copy_from_slice(message);
+            // The socket leaves the checksum to us: ICMPv6's covers the addresses.
+            match (src, remote) {
+                (IpAddress::V4(_), _) if fill_checksum.icmpv4.tx() => {
+                    Icmpv4Packet::new_unchecked(buf).fill_checksum();
+                }
+                (IpAddress::V6(s), IpAddress::V6(d)) if fill_checksum.icmpv6.tx() => {
+                    Icmpv6Packet::new_unchecked(buf).fill_checksum(&s, &d);
+                }
+                _ => {}
+            }
+        })
+    }
+
+    fn dispatch_raw<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        packet: &[u8],
+    ) -> Result<(), DispatchError> {
+        let Ok(ip) = parse_own_packet(packet) else {
+            return Err(DispatchError::Dropped);
+        };
+        let link = self.link_dst(neighbors, now, ip.dst_addr())?;
+        self.transmit_packet(neighbors, device, now, &ip, link, packet)
+    }
+}
+
+/// Reads back the header of a packet skiff (or a raw socket's user) built.
+fn parse_own_packet(packet: &[u8]) -> crate::wire::Result<IpRepr> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => {
+            let view = Ipv4Packet::new_checked(packet)?;
+            Ipv4Repr::parse(&view, &ChecksumCapabilities::ignored()).map(IpRepr::Ipv4)
+        }
+        Some(6) => {
+            let view = Ipv6Packet::new_checked(packet)?;
+            Ipv6Repr::parse(&view).map(IpRepr::Ipv6)
+        }
+        _ => Err(Error::Malformed),
+    }
+}
