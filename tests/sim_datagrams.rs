@@ -41,6 +41,9 @@ fn payload(i: u32) -> Vec<u8> {
 
 const SINGLE_FRAME: u32 = 1 << 31;
 
+/// What one run produced: datagrams received by number, the network, the receiver.
+type RunOutcome = (BTreeMap<u32, usize>, Network<StackNode>, NodeId);
+
 type Received = Rc<RefCell<BTreeMap<u32, usize>>>;
 
 fn sender(count: u32, to: SocketAddr, tag: u32) -> App {
@@ -99,7 +102,7 @@ fn run_udp(
     count: u32,
     dst: &str,
     tag: u32,
-) -> Result<(BTreeMap<u32, usize>, Network<StackNode>, NodeId), String> {
+) -> Result<RunOutcome, String> {
     let received: Received = Default::default();
     let bad: Rc<RefCell<Vec<String>>> = Default::default();
     let mut net = Network::new(seed);
