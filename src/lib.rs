@@ -60,6 +60,8 @@ pub mod iface;
 pub mod pcap;
 pub mod phy;
 pub mod rand;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod storage;
 pub mod time;

@@ -93,6 +93,8 @@ counters! {
     "ipv6" ipv6_reassembled,
     /// IPv6 fragments dropped by reassembly.
     "ipv6" ipv6_reassembly_dropped,
+    /// IPv6 fragments created on egress.
+    "ipv6" ipv6_frags_tx,
     /// IPv6 packets too big for the MTU.
     "ipv6" ipv6_tx_too_big,
     /// Datagrams dropped when reassembly timed out (C4.4, C7.4).

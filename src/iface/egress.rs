@@ -243,10 +243,11 @@ impl InterfaceInner<'_> {
         if packet.len() <= mtu {
             return self.transmit_or_queue(neighbors, device, now, ip, link, packet);
         }
-        let IpRepr::Ipv4(v4) = ip else {
-            // No source fragmentation for IPv6 (yet): the socket must send smaller.
-            self.count_too_big(ip);
-            return Err(DispatchError::Dropped);
+        let v4 = match ip {
+            IpRepr::Ipv4(v4) => v4,
+            IpRepr::Ipv6(v6) => {
+                return self.fragment_ipv6(neighbors, device, now, v6, link, packet);
+            }
         };
         if v4.dont_frag {
             self.count_too_big(ip);
@@ -296,6 +297,73 @@ impl InterfaceInner<'_> {
         }
         self.frag_buf = frag_buf;
         // A fragment train cut short cannot be resumed: the datagram is lost.
+        result.map_err(|_| DispatchError::Dropped)
+    }
+
+    /// IPv6 source fragmentation (RFC 8200 §4.5, C6.11): skiff sends no extension
+    /// headers of its own, so the unfragmentable part is the fixed header and every
+    /// fragment carries a Fragment header with an identifier not predictable from
+    /// outside (C7.9). Never an atomic fragment (C7.7): this runs only for packets
+    /// larger than the MTU.
+    fn fragment_ipv6<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        v6: &Ipv6Repr,
+        link: LinkDst,
+        packet: &[u8],
+    ) -> Result<(), DispatchError> {
+        let mtu = self.caps.ip_mtu().max(IPV6_MIN_MTU);
+        let per_fragment = mtu.saturating_sub(IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN) & !7;
+        let body = &packet[IPV6_HEADER_LEN..];
+        self.ident_counter = self.ident_counter.wrapping_add(1);
+        let ident = self
+            .ident_counter
+            .wrapping_add(SipHasher24::hash(self.ident_key, &v6.dst_addr.octets()) as u32);
+        let mut frag_buf =
+            core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
+        let mut offset = 0;
+        let mut result = Ok(());
+        while offset < body.len() {
+            let len = per_fragment.min(body.len() - offset);
+            let more = offset + len < body.len();
+            let header = Ipv6Repr {
+                next_header: IpProtocol::Ipv6Frag,
+                payload_len: IPV6_FRAGMENT_HEADER_LEN + len,
+                ..*v6
+            };
+            let frag = Ipv6FragmentRepr {
+                next_header: v6.next_header,
+                frag_offset: offset as u16,
+                more_frags: more,
+                ident,
+            };
+            let flen = IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN + len;
+            let Some(buf) = frag_buf.get_mut(..flen) else {
+                result = Err(DispatchError::Dropped);
+                break;
+            };
+            let rest = IpRepr::Ipv6(header).emit(buf, &self.caps.checksum);
+            frag.emit(&mut Ipv6FragmentHeader::new_unchecked(
+                &mut rest[..IPV6_FRAGMENT_HEADER_LEN],
+            ));
+            rest[IPV6_FRAGMENT_HEADER_LEN..].copy_from_slice(&body[offset..offset + len]);
+            if let Err(e) = self.transmit_or_queue(
+                neighbors,
+                device,
+                now,
+                &IpRepr::Ipv6(header),
+                link,
+                &frag_buf[..flen],
+            ) {
+                result = Err(e);
+                break;
+            }
+            self.counters.ipv6_frags_tx += 1;
+            offset += len;
+        }
+        self.frag_buf = frag_buf;
         result.map_err(|_| DispatchError::Dropped)
     }
 
