@@ -621,9 +621,9 @@ fn payload(len: usize) -> Vec<u8> {
 }
 
 /// Payload sizes for the UDP cases: 1 byte, small, exactly one Ethernet frame, the first
-/// that fragments, and fragment trains up to 8 KiB (IPv4 only: IPv6 stays within MTU).
+/// that fragments, and fragment trains up to 8 KiB, over both IP versions.
 const V4_SIZES: &[usize] = &[1, 100, 1472, 1473, 4000, 8192];
-const V6_SIZES: &[usize] = &[1, 100, 1452];
+const V6_SIZES: &[usize] = &[1, 100, 1452, 1453, 4000, 8192];
 
 /// Starts `socat` as a UDP echo server on Linux's side (both IP versions, port 9000).
 struct LinuxEchoServer(std::process::Child);
