@@ -747,12 +747,17 @@ impl InterfaceInner<'_> {
             Icmpv4Repr::EchoReply { ident, .. } => {
                 deliver_icmp(sockets, now, ident, IpAddress::V4(ip.src_addr), payload);
             }
-            Icmpv4Repr::DstUnreachable { .. }
-            | Icmpv4Repr::TimeExceeded { .. }
-            | Icmpv4Repr::ParamProblem { .. } => {
-                // C5.4: errors go to the transport; sockets learn of them in a later
-                // change, for now they are counted.
+            Icmpv4Repr::DstUnreachable { header, data, .. }
+            | Icmpv4Repr::TimeExceeded { header, data, .. }
+            | Icmpv4Repr::ParamProblem { header, data, .. } => {
+                // C5.4: errors go to the transport named in the quoted header.
                 self.counters.icmpv4_errors_rx += 1;
+                let quoted = (
+                    IpAddress::V4(header.src_addr),
+                    IpAddress::V4(header.dst_addr),
+                    header.next_header,
+                );
+                deliver_udp_error(sockets, IpAddress::V4(ip.src_addr), quoted, data, payload);
             }
         }
     }
@@ -811,6 +816,18 @@ impl InterfaceInner<'_> {
                 Some(neighbors) => self.process_ndisc(now, neighbors, ip, ndisc),
                 None => self.counters.ndp_rx_invalid += 1,
             },
+            Icmpv6Repr::DstUnreachable { header, data, .. }
+            | Icmpv6Repr::PktTooBig { header, data, .. }
+            | Icmpv6Repr::TimeExceeded { header, data, .. }
+            | Icmpv6Repr::ParamProblem { header, data, .. } => {
+                self.counters.icmpv6_errors_rx += 1;
+                let quoted = (
+                    IpAddress::V6(header.src_addr),
+                    IpAddress::V6(header.dst_addr),
+                    header.next_header,
+                );
+                deliver_udp_error(sockets, IpAddress::V6(ip.src_addr), quoted, data, payload);
+            }
             _ => self.counters.icmpv6_errors_rx += 1,
         }
     }
@@ -903,6 +920,47 @@ impl InterfaceInner<'_> {
             }
             // Hosts ignore solicitations for routers; redirects are ignored by policy (C5.6).
             NdiscRepr::RouterSolicit { .. } | NdiscRepr::Redirect { .. } => {}
+        }
+    }
+}
+
+/// Hands an ICMP error about a UDP datagram we sent to the socket that sent it (D1.6,
+/// RFC 1122 §4.1.3.3): the quoted header names our address and the quoted UDP header our
+/// port. `message` is the whole ICMP message, for its type and code.
+fn deliver_udp_error(
+    sockets: &mut SocketSet<'_>,
+    from: IpAddress,
+    (local, remote, protocol): (IpAddress, IpAddress, IpProtocol),
+    quoted_data: &[u8],
+    message: &[u8],
+) {
+    let (Some(ports), Some(kind)) = (quoted_data.get(..4), message.get(..2)) else {
+        return;
+    };
+    if protocol != IpProtocol::Udp {
+        return;
+    }
+    let local_port = u16::from_be_bytes([ports[0], ports[1]]);
+    let remote_port = u16::from_be_bytes([ports[2], ports[3]]);
+    let exact = DemuxKey::Udp(IpListenEndpoint {
+        addr: Some(local),
+        port: local_port,
+    });
+    let any = DemuxKey::Udp(IpListenEndpoint {
+        addr: None,
+        port: local_port,
+    });
+    let Some(handle) = sockets.lookup(&exact).or_else(|| sockets.lookup(&any)) else {
+        return;
+    };
+    if let Some(mut socket) = sockets.get_mut(handle) {
+        if let Socket::Udp(udp) = &mut *socket {
+            udp.process_error(crate::socket::IcmpErrorReport {
+                from,
+                remote: core::net::SocketAddr::new(remote, remote_port),
+                icmp_type: kind[0],
+                icmp_code: kind[1],
+            });
         }
     }
 }
