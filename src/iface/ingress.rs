@@ -1127,8 +1127,10 @@ impl InterfaceInner<'_> {
                 data,
             },
         };
-        // C8.10: from the address the packet went to when it was ours.
-        let reply_src = if meta.dst_unicast {
+        // C8.10: from the address the packet went to when it was ours, and never from a
+        // multicast group (the code 2 exception for multicast destinations comes here
+        // with `dst_unicast` forced on).
+        let reply_src = if self.has_addr(IpAddress::V6(ip.dst_addr)) {
             Some(IpAddress::V6(ip.dst_addr))
         } else {
             self.select_source(IpAddress::V6(src))
