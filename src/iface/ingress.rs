@@ -1089,8 +1089,12 @@ impl InterfaceInner<'_> {
         kind: Icmpv6ErrorKind,
     ) {
         let body = packet.get(IPV6_HEADER_LEN..).unwrap_or(&[]);
-        let is_icmp_error_or_redirect = ip.next_header == IpProtocol::Icmpv6
-            && body.first().is_some_and(|t| *t < 128 || *t == 137);
+        // C8.4 e.1/e.2: look past any extension headers for the ICMPv6 type.
+        let is_icmp_error_or_redirect = walk_ext_headers(ip.next_header, body)
+            .ok()
+            .filter(|chain| chain.upper_layer == IpProtocol::Icmpv6)
+            .and_then(|chain| body.get(chain.upper_layer_offset))
+            .is_some_and(|t| *t < 128 || *t == 137);
         let src = ip.src_addr;
         if is_icmp_error_or_redirect
             || !meta.dst_unicast
