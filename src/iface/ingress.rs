@@ -64,6 +64,15 @@ impl Interface<'_> {
         match eth.ethertype {
             EthernetProtocol::Arp => self.process_arp(now, payload, eth.src_addr),
             EthernetProtocol::Ipv4 | EthernetProtocol::Ipv6 if eth.vlan.is_none() => {
+                // C3.1, C6.1: the header's version must be the one the EtherType names.
+                let (version, bad_header) = match eth.ethertype {
+                    EthernetProtocol::Ipv4 => (4, &mut inner.counters.ipv4_bad_header),
+                    _ => (6, &mut inner.counters.ipv6_bad_header),
+                };
+                if payload.first().map(|b| b >> 4) != Some(version) {
+                    *bad_header += 1;
+                    return;
+                }
                 self.process_ip(now, payload, cast, sockets)
             }
             _ => inner.counters.rx_unsupported += 1,
