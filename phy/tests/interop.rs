@@ -458,7 +458,16 @@ impl App for Pinger {
     fn step(&mut self, now: Instant, sockets: &mut SocketSet<'static>) -> bool {
         let h = self.handle.expect("set up");
         let mut s = sockets.get_mut_as::<icmp::Socket>(h).expect("live");
-        if self.next_seq <= self.count && now >= self.next_at {
+        // The first echo to each target also resolves its address; the link may have
+        // just come up and the first ARP/NS may go unanswered (retried after 1 s). Hold
+        // the train until those replies are in (or 3 s pass) instead of filling the
+        // neighbour queue, which keeps only the newest packets (C9.6).
+        let warming_up = self.next_seq == 2
+            && self.rtts.len() < self.targets.len()
+            && self
+                .last_sent
+                .is_some_and(|t| now < t + Duration::from_secs(3));
+        if self.next_seq <= self.count && now >= self.next_at && !warming_up {
             for &target in &self.targets {
                 if s.send_echo_request(target, self.next_seq, PING_DATA)
                     .is_ok()
