@@ -1431,6 +1431,7 @@ fn one_poll_takes_at_most_the_frame_budget() {
     silent(&s.poll());
     assert_eq!(s.counters().rx_frames, 10);
     assert_eq!(s.dev.inbox.len(), 90);
+    assert_eq!(s.counters().rx_budget_exhausted, 1);
     silent(&s.poll());
     assert_eq!(s.counters().rx_frames, 20);
 }

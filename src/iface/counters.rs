@@ -35,7 +35,8 @@ counters! {
     "link" rx_bad_link_header,
     /// Frames of an EtherType skiff does not speak, 802.3 length frames (C1.1).
     "link" rx_unsupported,
-    /// Frames left in the device because a poll's frame budget ran out.
+    /// Polls that took their whole frame budget: more frames may be waiting in the
+    /// device, and egress got its turn before them (a flood cannot starve egress).
     "link" rx_budget_exhausted,
     /// ARP packets received.
     "arp" arp_rx,

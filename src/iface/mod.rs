@@ -369,10 +369,12 @@ impl<'a> Interface<'a> {
     ) -> PollResult {
         self.inner.caps = device.capabilities();
         let mut changed = false;
+        let mut taken = 0;
         for _ in 0..self.inner.config.frame_budget {
             let Some((rx, tx)) = device.receive(now) else {
                 break;
             };
+            taken += 1;
             // Replies are built in the scratch buffer while the frame is borrowed and
             // sent after it is released, through the same egress path as everything else.
             drop(tx);
@@ -380,6 +382,9 @@ impl<'a> Interface<'a> {
             crate::phy::RxToken::consume(rx, |frame| self.process_frame(now, frame, sockets));
             self.flush_reply(now, device);
             changed = true;
+        }
+        if taken == self.inner.config.frame_budget {
+            self.inner.counters.rx_budget_exhausted += 1;
         }
         self.poll_timers(now, device);
         self.drain_resolved(now, device);
