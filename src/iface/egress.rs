@@ -603,7 +603,7 @@ impl Interface<'_> {
                 // allows that, and the error quotes only what is present (C5.2).
                 FragmentKey::V4 { .. } => {
                     if let Ok((ip, _)) = Ipv4Repr::parse_quoted(quote) {
-                        let kind = super::ingress::Icmpv4ErrorKind::TimeExceeded(
+                        let kind = super::icmp::Icmpv4ErrorKind::TimeExceeded(
                             Icmpv4TimeExceeded::FragExpired,
                         );
                         inner.icmpv4_error(now, &ip, meta, quote, kind);
@@ -622,7 +622,7 @@ impl Interface<'_> {
                             traffic_class: view.traffic_class(),
                             flow_label: view.flow_label(),
                         };
-                        let kind = super::ingress::Icmpv6ErrorKind::TimeExceeded(
+                        let kind = super::icmp::Icmpv6ErrorKind::TimeExceeded(
                             Icmpv6TimeExceeded::FragReassemExceeded,
                         );
                         inner.icmpv6_error(now, &ip, meta, quote, kind);

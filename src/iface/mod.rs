@@ -12,6 +12,7 @@
 
 mod counters;
 mod egress;
+mod icmp;
 mod ingress;
 pub mod neighbor;
 pub mod reassembly;
