@@ -3,7 +3,7 @@
 //! fragmentation.
 
 use super::neighbor::{NeighborAction, NeighborLookup, QueueOutcome};
-use super::reassembly::{ExpiredDatagram, FragmentKey};
+use super::reassembly::{ExpiredDatagram, FragmentKey, REASSEMBLY_QUOTE_LEN};
 use super::{Interface, InterfaceInner, NeighborCache, PendingReply};
 use crate::phy::{Device, Medium, TxToken};
 use crate::rand::SipHasher24;
@@ -567,73 +567,69 @@ impl Interface<'_> {
             neighbors,
             reassembler,
         } = self;
-        let mut actions: [Option<NeighborAction>; 16] = [None; 16];
-        let mut n = 0;
-        // Collect first: sending needs the device and the interface, not the cache.
-        neighbors.poll(now, |action| {
-            if n < actions.len() {
-                actions[n] = Some(action);
-                n += 1;
+        neighbors.poll(now, |action| match action {
+            NeighborAction::SolicitMulticast(addr) => inner.send_solicit(device, now, addr, None),
+            NeighborAction::SolicitUnicast(addr, mac) => {
+                inner.send_solicit(device, now, addr, Some(mac))
+            }
+            NeighborAction::Failed {
+                dropped_packets, ..
+            } => {
+                inner.counters.neighbor_unresolved += dropped_packets as u64;
             }
         });
-        for action in actions.iter().flatten() {
-            match *action {
-                NeighborAction::SolicitMulticast(addr) => {
-                    inner.send_solicit(device, now, addr, None)
-                }
-                NeighborAction::SolicitUnicast(addr, mac) => {
-                    inner.send_solicit(device, now, addr, Some(mac))
-                }
-                NeighborAction::Failed {
-                    dropped_packets, ..
-                } => {
-                    inner.counters.neighbor_unresolved += dropped_packets as u64;
-                }
-            }
-        }
-        reassembler.poll(now, |expired: ExpiredDatagram<'_>| {
+        // Expired datagrams are collected first (at most a few per poll; the rest expire on
+        // the next), because each error is sent before the next one is built.
+        let mut expired: [Option<(FragmentKey, [u8; REASSEMBLY_QUOTE_LEN], usize)>; 4] = [None; 4];
+        let mut count = 0;
+        reassembler.poll(now, |e: ExpiredDatagram<'_>| {
             inner.counters.reassembly_timeouts += 1;
             // C4.4 / C7.4: Time Exceeded code 1, only if fragment 0 had arrived (C4.5).
-            let Some(quote) = expired.quote else { return };
-            match expired.key {
+            let Some(quote) = e.quote else { return };
+            if count < expired.len() {
+                let mut bytes = [0u8; REASSEMBLY_QUOTE_LEN];
+                let len = quote.len().min(REASSEMBLY_QUOTE_LEN);
+                bytes[..len].copy_from_slice(&quote[..len]);
+                expired[count] = Some((e.key, bytes, len));
+                count += 1;
+            }
+        });
+        for (key, bytes, len) in expired.iter().flatten() {
+            let quote = &bytes[..*len];
+            let meta = super::ingress::IpMeta::for_timeout();
+            let inner = &mut self.inner;
+            match key {
+                // The quoted header's total length exceeds the bytes kept: parse_quoted
+                // allows that, and the error quotes only what is present (C5.2).
                 FragmentKey::V4 { .. } => {
-                    if let Ok(view) = Ipv4Packet::new_checked(quote) {
-                        if let Ok(ip) = Ipv4Repr::parse_quoted(view.into_inner()).map(|(ip, _)| ip)
-                        {
-                            let meta = super::ingress::IpMeta::for_timeout();
-                            inner.icmpv4_error(
-                                now,
-                                &ip,
-                                meta,
-                                quote,
-                                super::ingress::Icmpv4ErrorKind::TimeExceeded(
-                                    Icmpv4TimeExceeded::FragExpired,
-                                ),
-                            );
-                        }
+                    if let Ok((ip, _)) = Ipv4Repr::parse_quoted(quote) {
+                        let kind = super::ingress::Icmpv4ErrorKind::TimeExceeded(
+                            Icmpv4TimeExceeded::FragExpired,
+                        );
+                        inner.icmpv4_error(now, &ip, meta, quote, kind);
                     }
                 }
                 FragmentKey::V6 { .. } => {
-                    if let Ok(ip) = Ipv6Packet::new_checked(quote).and_then(|p| Ipv6Repr::parse(&p))
-                    {
-                        let meta = super::ingress::IpMeta::for_timeout();
-                        inner.icmpv6_error(
-                            now,
-                            &ip,
-                            meta,
-                            quote,
-                            super::ingress::Icmpv6ErrorKind::TimeExceeded(
-                                Icmpv6TimeExceeded::FragReassemExceeded,
-                            ),
+                    let view = Ipv6Packet::new_unchecked(quote);
+                    if quote.len() >= IPV6_HEADER_LEN && view.version() == 6 {
+                        let ip = Ipv6Repr {
+                            src_addr: view.src_addr(),
+                            dst_addr: view.dst_addr(),
+                            next_header: view.next_header(),
+                            payload_len: quote.len() - IPV6_HEADER_LEN,
+                            hop_limit: view.hop_limit(),
+                            traffic_class: view.traffic_class(),
+                            flow_label: view.flow_label(),
+                        };
+                        let kind = super::ingress::Icmpv6ErrorKind::TimeExceeded(
+                            Icmpv6TimeExceeded::FragReassemExceeded,
                         );
+                        inner.icmpv6_error(now, &ip, meta, quote, kind);
                     }
                 }
             }
-        });
-        if !matches!(inner.reply, PendingReply::None) {
             self.flush_reply(now, device);
         }
-        let _ = n;
     }
 
     /// Sends the packets that waited for neighbours resolved during ingress.

@@ -319,7 +319,7 @@ impl Interface<'_> {
                 Ipv6ExtHeaderRepr::HopByHop(opts) | Ipv6ExtHeaderRepr::DestinationOptions(opts) => {
                     check_options(
                         opts,
-                        IPV6_HEADER_LEN + step.offset + 2,
+                        IPV6_HEADER_LEN + step.offset,
                         ip.dst_addr.is_multicast(),
                     )
                 }
@@ -467,7 +467,7 @@ enum OptionVerdict {
 }
 
 /// C6.7: the top two bits of an unknown option's type decide its fate. `base` is the
-/// offset in the packet of the options area.
+/// offset in the packet of the extension header (option offsets count from its start).
 fn check_options(opts: &Ipv6OptionsRepr<'_>, base: usize, dst_multicast: bool) -> OptionVerdict {
     for item in Ipv6OptionsIter::new(opts.options) {
         let Ok((offset, option)) = item else {
