@@ -14,6 +14,7 @@ use core::fmt;
 pub mod icmp;
 pub mod raw;
 pub mod set;
+pub mod tcp;
 pub mod udp;
 
 pub use self::set::{

@@ -1,0 +1,4 @@
+//! TCP (in progress).
+
+pub mod congestion;
+pub mod rtt;
