@@ -86,7 +86,7 @@ impl RttEstimator {
     }
 
     /// Feeds one RTT measurement `rtt` (RFC 6298 §2.2/§2.3) and recomputes the RTO. A new
-    /// sample also ends any backoff (RFC 6298 §5.7 note, RFC 9293 §3.8.2: the backed-off
+    /// sample also ends any backoff (CONFORMANCE B1.13, RFC 9293 §3.8.2: the backed-off
     /// RTO stays until new data is acknowledged without retransmission).
     pub fn on_sample(&mut self, rtt: Duration) {
         let r = rtt.total_micros();
