@@ -28,8 +28,9 @@ use crate::storage::{Assembler, RingBuffer};
 use crate::time::{Duration, Instant};
 use crate::wire::{IpListenEndpoint, SeqNumber};
 
-mod fallback;
+pub mod congestion;
 mod options;
+pub mod rtt;
 mod send;
 mod state;
 mod timer;
@@ -37,9 +38,10 @@ mod timer;
 #[cfg(test)]
 mod tests;
 
-pub use self::fallback::congestion::{CongestionControl, NewReno};
-pub use self::fallback::rtt::{RttConfig, RttEstimator};
+pub use self::congestion::{CongestionAlgorithm, CongestionControl};
+pub use self::rtt::{RttConfig, RttEstimator};
 
+use self::congestion::{Congestion, LossRecovery};
 use self::timer::{Timer, TimerTable};
 use crate::socket::{DemuxKey, Indexed};
 
@@ -122,6 +124,8 @@ pub struct TcpConfig {
     pub sack: bool,
     /// Retransmission-timer bounds (RFC 6298).
     pub rtt: RttConfig,
+    /// The congestion-control algorithm (MAY-18). Default NewReno.
+    pub congestion: CongestionAlgorithm,
     /// RFC 5961 §7 (B8.7): challenge ACKs allowed per 5 s, per connection. Default 10.
     pub challenge_ack_limit: u32,
 }
@@ -139,6 +143,7 @@ impl Default for TcpConfig {
             timestamps: true,
             sack: true,
             rtt: RttConfig::default(),
+            congestion: CongestionAlgorithm::default(),
             challenge_ack_limit: 10,
         }
     }
@@ -334,14 +339,12 @@ pub struct Socket<'a> {
     rx_fin: bool,
     timers: TimerTable,
     rtt: RttEstimator,
-    cc: NewReno,
+    cc: Congestion,
+    /// Duplicate-ACK count and RFC 6582 `recover`.
+    loss: LossRecovery,
     /// Karn: the segment end being timed and when it was first sent; cleared on any
     /// retransmission so no sample comes from a resent segment (B1.6).
     rtt_probe: Option<(SeqNumber, Instant)>,
-    /// Duplicate ACKs counted toward fast retransmit (RFC 5681 §3.2).
-    dup_acks: u32,
-    /// RFC 6582 "recover": SND.NXT when fast recovery started.
-    recover: Option<SeqNumber>,
     /// Resend one segment from `snd_una` at the next dispatch (fast retransmit, or a
     /// partial ACK in recovery).
     fast_retransmit: bool,
@@ -405,10 +408,9 @@ impl<'a> Socket<'a> {
             rx_fin: false,
             timers: TimerTable::default(),
             rtt: RttEstimator::new(config.rtt),
-            cc: NewReno::new(536),
+            cc: Congestion::new(config.congestion, 536),
+            loss: LossRecovery::new(),
             rtt_probe: None,
-            dup_acks: 0,
-            recover: None,
             fast_retransmit: false,
             ack_now: false,
             unacked_bytes: 0,
@@ -585,6 +587,7 @@ impl<'a> Socket<'a> {
         *self = Socket::new(rx, tx);
         self.config = config;
         self.rtt = RttEstimator::new(config.rtt);
+        self.cc = Congestion::new(config.congestion, 536);
         self.counters = counters;
         self.rx_buffer.clear();
         self.tx_buffer.clear();

@@ -8,7 +8,7 @@
 
 use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
 use super::timer::Timer;
-use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
+use super::{CloseReason, Socket, State, TcpContext};
 use crate::socket::DispatchError;
 use crate::time::{Duration, Instant};
 use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr, TcpTimestampRepr};
@@ -166,7 +166,7 @@ impl Socket<'_> {
         let offset = self.snd_nxt.bytes_since(self.data_seq()).unwrap_or(0);
         let unsent = queued.saturating_sub(offset);
         // MUST-34: a window that shrank below what is in flight gives 0, never less.
-        let window = self.snd_wnd.min(self.cc.cwnd());
+        let window = self.snd_wnd.min(self.loss.send_window(&self.cc));
         let usable = (self.snd_una + window)
             .bytes_since(self.snd_nxt)
             .unwrap_or(0);
@@ -366,10 +366,8 @@ impl Socket<'_> {
         let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
         self.snd_nxt = self.snd_una;
         self.rtt.backoff();
-        self.cc.on_rto(in_flight);
+        self.loss.on_rto(&mut self.cc, self.snd_max, in_flight);
         self.rtt_probe = None;
-        self.recover = None;
-        self.dup_acks = 0;
         self.fast_retransmit = false;
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
     }

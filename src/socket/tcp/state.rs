@@ -4,6 +4,7 @@
 
 use core::net::SocketAddr;
 
+use super::congestion::AckAction;
 use super::options::{self, MAX_WINDOW_SHIFT};
 use super::timer::Timer;
 use super::{CloseReason, CongestionControl, Socket, State, TcpContext, Timestamps};
@@ -240,6 +241,7 @@ impl Socket<'_> {
             }
             SegmentKind::SynAck => {
                 let ack = repr.ack_number.unwrap_or(self.snd_una);
+                self.after_handshake();
                 self.learn_syn(cx, repr);
                 self.snd_wl2 = ack;
                 self.ack_new_data(cx.now, repr, ack);
@@ -426,6 +428,7 @@ impl Socket<'_> {
                 // CORE-10/17: `<SEQ=SEG.ACK><RST>`, and the state stays.
                 return Err(Some(rst_reply(repr)));
             }
+            self.after_handshake();
             // A CLOSE issued in SYN-RECEIVED takes effect now (RFC 9293 §3.10.4).
             self.state = if self.tx_closed {
                 State::FinWait1
@@ -496,20 +499,21 @@ impl Socket<'_> {
             acked = acked.saturating_sub(1); // our FIN
         }
         self.tx_buffer.dequeue_allocated(acked);
+        let prev_una = self.snd_una;
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
+        let in_flight = self.snd_max.bytes_since(prev_una).unwrap_or(0);
         self.take_rtt_sample(now, repr, ack);
-        let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-        match self.recover {
-            // RFC 6582: a full ACK ends recovery; a partial one resends the next hole.
-            Some(recover) if ack >= recover => {
-                self.cc.on_recovery_exit();
-                self.recover = None;
+        // B2.3: the ACK of a SYN carries no data and does not reach congestion control.
+        if acked > 0 {
+            let action = self
+                .loss
+                .on_new_ack(&mut self.cc, now, ack, acked, in_flight);
+            // RFC 6582: a partial ACK resends the next hole.
+            if action == AckAction::RetransmitFirstUnacked {
+                self.fast_retransmit = true;
             }
-            Some(_) => self.fast_retransmit = true,
-            None => self.cc.on_ack(now, acked, in_flight),
         }
-        self.dup_acks = 0;
         if self.snd_una == self.snd_max {
             self.timers.stop(Timer::Retransmit);
             self.timers.stop(Timer::UserTimeout);
@@ -518,6 +522,14 @@ impl Socket<'_> {
             self.timers.set(Timer::Retransmit, now.saturating_add(rto));
             self.timers.stop(Timer::UserTimeout);
             self.arm_user_timeout(now);
+        }
+    }
+
+    /// B1.12 (RFC 6298 §5.7): if the SYN or SYN-ACK timed out, data transfer starts
+    /// with an RTO of at least 3 s.
+    fn after_handshake(&mut self) {
+        if self.rtt.backoffs() > 0 {
+            self.rtt.on_established_after_syn_timeout();
         }
     }
 
@@ -540,23 +552,26 @@ impl Socket<'_> {
         }
         if let Some(rtt) = sample {
             self.rtt.on_sample(rtt);
+            if let Some(srtt) = self.rtt.srtt() {
+                self.cc.set_srtt(srtt);
+            }
             // B1.13: a clean sample collapses the backed-off RTO.
             self.rtt.reset_backoff();
         }
     }
 
-    /// RFC 5681 §2 duplicate ACK: same ACK, no data, no SYN/FIN, same window, data
-    /// outstanding. The third starts fast retransmit (via the congestion controller).
+    /// RFC 5681 §2 duplicate ACK (B2.1): same ACK, no data, no SYN/FIN, same window,
+    /// data outstanding. The third starts fast retransmit (via the loss recovery).
     fn on_duplicate_ack(&mut self, repr: &TcpRepr<'_>, seg_wnd: usize) {
         let outstanding = self.snd_max != self.snd_una;
         if !outstanding || repr.segment_len() != 0 || seg_wnd != self.snd_wnd {
-            self.dup_acks = 0;
             return;
         }
-        self.dup_acks = self.dup_acks.saturating_add(1);
         let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-        if self.cc.on_dup_ack(self.dup_acks, in_flight) && self.recover.is_none() {
-            self.recover = Some(self.snd_max);
+        let action = self
+            .loss
+            .on_dup_ack(&mut self.cc, self.snd_una, self.snd_max, in_flight);
+        if action == AckAction::RetransmitFirstUnacked {
             self.fast_retransmit = true;
             self.rtt_probe = None; // Karn
             self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
