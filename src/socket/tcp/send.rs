@@ -171,7 +171,6 @@ impl Socket<'_> {
             .bytes_since(self.snd_nxt)
             .unwrap_or(0);
         let len = unsent.min(usable).min(mss);
-        let len = self.tx_buffer.get_allocated(offset, len).len();
         let resending = self.snd_nxt < self.snd_max;
         let idle = self.snd_max == self.snd_una;
         // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
@@ -182,7 +181,13 @@ impl Socket<'_> {
                 || resending
                 || (len == unsent && may_send_small)
                 || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2 && may_send_small));
-        let data_len = if send_data { len } else { 0 };
+        // Where the ring wraps, the segment stops at the end of the storage; the rest
+        // follows in the next one (the decision above was taken on the whole run).
+        let data_len = if send_data {
+            self.tx_buffer.get_allocated(offset, len).len()
+        } else {
+            0
+        };
         let fin = self.tx_closed && self.snd_nxt + data_len == self.fin_seq;
         (send_data || fin).then(|| SegmentPlan {
             fin,

@@ -14,6 +14,7 @@ mod close;
 mod data;
 mod handshake;
 mod hardening;
+mod pair;
 mod timers;
 
 /// The ISN key the tests' context carries.
