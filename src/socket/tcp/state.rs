@@ -272,6 +272,12 @@ impl Socket<'_> {
         repr: &TcpRepr<'_>,
     ) -> Option<TcpRepr<'static>> {
         let now = cx.now;
+        // B3.7: once timestamps are on, a non-RST segment without one is dropped
+        // silently (it never aborts the connection).
+        if kind != SegmentKind::Rst && self.timestamps.is_some() && repr.timestamp.is_none() {
+            self.counters.dropped = self.counters.dropped.wrapping_add(1);
+            return None;
+        }
         // B3.12 PAWS: an old timestamp makes a non-RST segment unacceptable.
         if kind != SegmentKind::Rst && self.fails_paws(repr) {
             self.counters.dropped = self.counters.dropped.wrapping_add(1);

@@ -72,7 +72,7 @@ fn an_ack_older_than_the_largest_window_draws_an_ack() {
 }
 
 #[test]
-fn paws_drops_a_segment_with_an_old_timestamp_but_not_a_rst() {
+fn paws_drops_a_segment_with_an_old_timestamp_or_none_but_not_a_rst() {
     // B3.12, B3.13.
     let config = TcpConfig {
         timestamps: true,
@@ -99,6 +99,10 @@ fn paws_drops_a_segment_with_an_old_timestamp_but_not_a_rst() {
     let reply = c.feed(&old).expect("an ACK for the PAWS drop");
     assert_eq!(reply.ack_number, Some(SeqNumber(PEER_ISN + 1)));
     assert_eq!(c.socket.recv_queue(), 0);
+    // B3.7: a segment without TS is dropped silently once TS is negotiated.
+    assert_eq!(c.feed(&data(seg(1, c.ack(1)), b"nots")), None);
+    assert_eq!(c.socket.recv_queue(), 0);
+    assert_eq!(c.socket.state(), State::Established);
     let rst = TcpRepr {
         timestamp: ts(900),
         ..with(seg(1, None), TcpFlags::RST)
