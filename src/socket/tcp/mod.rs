@@ -95,7 +95,7 @@ impl fmt::Display for State {
 impl State {
     /// Whether the connection is synchronized (RFC 9293 §3.5: every state past the
     /// handshake, with SYN-RECEIVED counted for the RST and SYN rules of B8.4).
-    fn is_synchronized(self) -> bool {
+    pub(crate) fn is_synchronized(self) -> bool {
         !matches!(self, State::Closed | State::Listen | State::SynSent)
     }
 }
@@ -276,6 +276,8 @@ pub struct Socket<'a> {
     window_update: bool,
     /// A probe (keep-alive or persist) is owed.
     probe_now: bool,
+    /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
+    last_send: Instant,
     /// Consecutive persist probes, for exponential backoff (SHLD-30).
     persist_backoff: u32,
     /// RFC 5961 §7 budget: start of the current 5 s window and challenges sent in it.
@@ -336,6 +338,7 @@ impl<'a> Socket<'a> {
             unacked_bytes: 0,
             window_update: false,
             probe_now: false,
+            last_send: Instant::ZERO,
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
             rst_pending: None,

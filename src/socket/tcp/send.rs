@@ -8,7 +8,7 @@
 
 use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
 use super::timer::Timer;
-use super::{CloseReason, Socket, State, TcpContext};
+use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
 use crate::socket::DispatchError;
 use crate::time::{Duration, Instant};
 use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr, TcpTimestampRepr};
@@ -81,6 +81,7 @@ impl Socket<'_> {
             }
             return result;
         }
+        self.restart_after_idle(now);
         let Some(plan) = self.plan_segment() else {
             self.update_idle_timers(now);
             return Ok(());
@@ -313,6 +314,7 @@ impl Socket<'_> {
             SegmentPurpose::Normal => {}
         }
         if seq_len > 0 {
+            self.last_send = now;
             // B1.10: start the timer when data goes out and it is idle.
             let rto = self.rtt.rto();
             self.timers
@@ -334,11 +336,33 @@ impl Socket<'_> {
         self.counters.retransmits = self.counters.retransmits.wrapping_add(1);
     }
 
+    /// RFC 5681 §4.1: after an idle period longer than one RTO, new data starts again
+    /// from the restart window instead of a stale, possibly large, cwnd.
+    fn restart_after_idle(&mut self, now: Instant) {
+        let idle = self.snd_una == self.snd_max && self.snd_max != self.iss;
+        let has_data = self.tx_buffer.len()
+            > self
+                .snd_nxt
+                .bytes_since(self.data_seq())
+                .unwrap_or(usize::MAX);
+        let quiet = now.saturating_duration_since(self.last_send) > self.rtt.rto();
+        if idle && has_data && quiet && self.state.is_synchronized() {
+            self.cc.on_idle_restart();
+            // Once per idle period.
+            self.last_send = now;
+        }
+    }
+
     /// Acts on every timer that expired by `now` (CORE-18).
     fn on_timers(&mut self, now: Instant) {
         if self.timers.is_expired(Timer::UserTimeout, now) {
-            // MUST-20 (R2): give up and report it.
-            self.enter_closed(Some(CloseReason::TimedOut));
+            if self.state == State::SynReceived && self.passive {
+                // A handshake that never completed: the listener listens again.
+                self.return_to_listen();
+            } else {
+                // MUST-20 (R2): give up and report it.
+                self.enter_closed(Some(CloseReason::TimedOut));
+            }
             return;
         }
         if self.timers.is_expired(Timer::TimeWait, now) {

@@ -391,7 +391,7 @@ impl Socket<'_> {
 
     /// CORE-10: a passive SYN-RECEIVED that was reset goes back to LISTEN on its
     /// original endpoint, its retransmission queue flushed.
-    fn return_to_listen(&mut self) {
+    pub(super) fn return_to_listen(&mut self) {
         let listen = self.listen_endpoint;
         self.reset_connection();
         self.listen_endpoint = listen;

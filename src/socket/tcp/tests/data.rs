@@ -277,3 +277,16 @@ fn send_with_and_recv_with_work_in_place() {
     let got = c.socket.recv_with(|buf| (buf.len(), buf.to_vec())).unwrap();
     assert_eq!(got, b"xyz");
 }
+
+#[test]
+fn the_receive_window_reopens_only_by_the_sws_threshold() {
+    // MUST-39: the right edge moves when the gain reaches min(RCV.BUFF/2, MSS) = 512.
+    let mut c = Conv::established(plain_config(), 1024, 64);
+    c.feed(&data(seg(1, c.ack(1)), &DATA[..1000]));
+    assert_eq!(c.out().unwrap().window_len, 24);
+    c.socket.recv_slice(&mut [0u8; 100]).unwrap();
+    c.expect_silence();
+    c.socket.recv_slice(&mut [0u8; 500]).unwrap();
+    let update = c.out().unwrap();
+    assert_eq!(update, c.ours(TcpFlags::empty(), 1, Some(1001), 624));
+}

@@ -210,3 +210,32 @@ fn timestamps_give_rtt_samples_even_for_retransmitted_segments() {
     });
     assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_millis(250)));
 }
+
+#[test]
+fn a_passive_handshake_that_times_out_returns_the_socket_to_listen() {
+    // CORE-10 (MUST-11): a passive SYN-RECEIVED falls back to LISTEN.
+    let config = TcpConfig {
+        user_timeout: Some(Duration::from_secs(5)),
+        ..plain_config()
+    };
+    let mut c = Conv::passive(config, 64, 64);
+    for ms in [1000, 3000] {
+        assert!(c.at_ms(ms).out().unwrap().flags.contains(TcpFlags::SYN));
+    }
+    c.at_ms(5000).expect_silence();
+    assert_eq!(c.socket.state(), State::Listen);
+}
+
+#[test]
+fn after_an_idle_rto_the_congestion_window_restarts() {
+    // RFC 5681 §4.1.
+    let mut c = Conv::established(plain_config(), 1024, 8192);
+    c.socket.send_slice(&DATA[..3000]).unwrap();
+    c.out_all();
+    c.feed(&seg(1, c.ack(3001)));
+    let grown = c.socket.cwnd();
+    c.at_ms(5000);
+    c.socket.send_slice(&DATA[..3000]).unwrap();
+    c.out_all();
+    assert!(c.socket.cwnd() < grown, "{} vs {grown}", c.socket.cwnd());
+}
