@@ -21,6 +21,8 @@ struct Pair {
     rng: u64,
     /// Drop one segment in `loss` (0: none).
     loss: u64,
+    /// Also reorder and duplicate segments now and then.
+    chaos: bool,
     delivered: usize,
 }
 
@@ -33,11 +35,17 @@ impl Pair {
         }
     }
 
-    fn lost(&mut self) -> bool {
+    /// True once in `n` (pseudo-randomly).
+    fn roll(&mut self, n: u64) -> bool {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
-        self.loss != 0 && self.rng % self.loss == 0
+        n != 0 && self.rng % n == 0
+    }
+
+    fn lost(&mut self) -> bool {
+        let loss = self.loss;
+        self.roll(loss)
     }
 
     /// Everything `from` wants to send now.
@@ -64,7 +72,19 @@ impl Pair {
     }
 
     /// Delivers segments to `to`, and its immediate replies back to `back`.
-    fn deliver(&mut self, to_a: bool, wires: Vec<Wire>) {
+    fn deliver(&mut self, to_a: bool, mut wires: Vec<Wire>) {
+        if self.chaos && wires.len() > 1 && self.roll(4) {
+            wires.reverse();
+        }
+        if self.chaos && !wires.is_empty() && self.roll(8) {
+            let w = &wires[0];
+            let copy = Wire {
+                src: w.src,
+                dst: w.dst,
+                repr: w.repr,
+            };
+            wires.push(copy);
+        }
         for w in wires {
             if self.lost() {
                 continue;
@@ -124,6 +144,7 @@ fn pair(loss: u64, seed: u64) -> Pair {
         now: Instant::ZERO,
         rng: seed | 1,
         loss,
+        chaos: false,
         delivered: 0,
     };
     let cx = p.cx();
@@ -135,7 +156,12 @@ fn pair(loss: u64, seed: u64) -> Pair {
 /// Sends `total` bytes from a to b, then both close; checks every byte arrives once, in
 /// order, and both sides end CLOSED or TIME-WAIT.
 fn transfer(loss: u64, seed: u64, total: usize) {
+    transfer_with(loss, false, seed, total)
+}
+
+fn transfer_with(loss: u64, chaos: bool, seed: u64, total: usize) {
     let mut p = pair(loss, seed);
+    p.chaos = chaos;
     let mut sent = 0usize;
     let mut got = Vec::new();
     let mut closed = false;
@@ -204,6 +230,14 @@ fn transfers_over_a_lossy_link_deliver_every_byte_once_and_in_order() {
     }
     for seed in 1000..=1100 {
         transfer(3, seed, 5_000);
+    }
+}
+
+#[test]
+fn transfers_survive_reordering_and_duplication() {
+    // SHLD-31 with SACK blocks, duplicate segments (CORE-3/6), RFC 5681 dup-ACK rules.
+    for seed in 1..=100 {
+        transfer_with(8, true, seed, 20_000);
     }
 }
 
