@@ -152,6 +152,17 @@ fn udp_to_a_closed_port_is_answered_with_port_unreachable() {
     assert_eq!(b.iface.counters().icmpv6_errors_tx, 1);
     assert_eq!(a.iface.counters().icmpv4_errors_rx, 1);
     assert_eq!(a.iface.counters().icmpv6_errors_rx, 1);
+    // D1.6: the sending socket hears of both errors.
+    let mut s = a.sockets.get_mut_as::<udp::Socket>(ha).unwrap();
+    assert_eq!(s.counters().icmp_errors, 2);
+    let last = s.take_error().expect("an error report");
+    assert_eq!(last.remote, "[2001:db8::2]:9".parse().unwrap());
+    assert_eq!(
+        (last.icmp_type, last.icmp_code),
+        (1, 4),
+        "ICMPv6 port unreachable"
+    );
+    assert_eq!(s.take_error(), None);
 }
 
 /// Demux cost is a keyed lookup: the chain entries compared per lookup stay flat from 1

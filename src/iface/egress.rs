@@ -616,7 +616,8 @@ impl Interface<'_> {
                             src_addr: view.src_addr(),
                             dst_addr: view.dst_addr(),
                             next_header: view.next_header(),
-                            payload_len: quote.len() - IPV6_HEADER_LEN,
+                            // Quoted unchanged (C8.3): fragment 0's own Payload Length.
+                            payload_len: usize::from(view.payload_len()),
                             hop_limit: view.hop_limit(),
                             traffic_class: view.traffic_class(),
                             flow_label: view.flow_label(),

@@ -64,6 +64,15 @@ impl Interface<'_> {
         match eth.ethertype {
             EthernetProtocol::Arp => self.process_arp(now, payload, eth.src_addr),
             EthernetProtocol::Ipv4 | EthernetProtocol::Ipv6 if eth.vlan.is_none() => {
+                // C3.1, C6.1: the header's version must be the one the EtherType names.
+                let (version, bad_header) = match eth.ethertype {
+                    EthernetProtocol::Ipv4 => (4, &mut inner.counters.ipv4_bad_header),
+                    _ => (6, &mut inner.counters.ipv6_bad_header),
+                };
+                if payload.first().map(|b| b >> 4) != Some(version) {
+                    *bad_header += 1;
+                    return;
+                }
                 self.process_ip(now, payload, cast, sockets)
             }
             _ => inner.counters.rx_unsupported += 1,
@@ -747,12 +756,17 @@ impl InterfaceInner<'_> {
             Icmpv4Repr::EchoReply { ident, .. } => {
                 deliver_icmp(sockets, now, ident, IpAddress::V4(ip.src_addr), payload);
             }
-            Icmpv4Repr::DstUnreachable { .. }
-            | Icmpv4Repr::TimeExceeded { .. }
-            | Icmpv4Repr::ParamProblem { .. } => {
-                // C5.4: errors go to the transport; sockets learn of them in a later
-                // change, for now they are counted.
+            Icmpv4Repr::DstUnreachable { header, data, .. }
+            | Icmpv4Repr::TimeExceeded { header, data, .. }
+            | Icmpv4Repr::ParamProblem { header, data, .. } => {
+                // C5.4: errors go to the transport named in the quoted header.
                 self.counters.icmpv4_errors_rx += 1;
+                let quoted = (
+                    IpAddress::V4(header.src_addr),
+                    IpAddress::V4(header.dst_addr),
+                    header.next_header,
+                );
+                deliver_udp_error(sockets, IpAddress::V4(ip.src_addr), quoted, data, payload);
             }
         }
     }
@@ -811,6 +825,18 @@ impl InterfaceInner<'_> {
                 Some(neighbors) => self.process_ndisc(now, neighbors, ip, ndisc),
                 None => self.counters.ndp_rx_invalid += 1,
             },
+            Icmpv6Repr::DstUnreachable { header, data, .. }
+            | Icmpv6Repr::PktTooBig { header, data, .. }
+            | Icmpv6Repr::TimeExceeded { header, data, .. }
+            | Icmpv6Repr::ParamProblem { header, data, .. } => {
+                self.counters.icmpv6_errors_rx += 1;
+                let quoted = (
+                    IpAddress::V6(header.src_addr),
+                    IpAddress::V6(header.dst_addr),
+                    header.next_header,
+                );
+                deliver_udp_error(sockets, IpAddress::V6(ip.src_addr), quoted, data, payload);
+            }
             _ => self.counters.icmpv6_errors_rx += 1,
         }
     }
@@ -903,6 +929,47 @@ impl InterfaceInner<'_> {
             }
             // Hosts ignore solicitations for routers; redirects are ignored by policy (C5.6).
             NdiscRepr::RouterSolicit { .. } | NdiscRepr::Redirect { .. } => {}
+        }
+    }
+}
+
+/// Hands an ICMP error about a UDP datagram we sent to the socket that sent it (D1.6,
+/// RFC 1122 §4.1.3.3): the quoted header names our address and the quoted UDP header our
+/// port. `message` is the whole ICMP message, for its type and code.
+fn deliver_udp_error(
+    sockets: &mut SocketSet<'_>,
+    from: IpAddress,
+    (local, remote, protocol): (IpAddress, IpAddress, IpProtocol),
+    quoted_data: &[u8],
+    message: &[u8],
+) {
+    let (Some(ports), Some(kind)) = (quoted_data.get(..4), message.get(..2)) else {
+        return;
+    };
+    if protocol != IpProtocol::Udp {
+        return;
+    }
+    let local_port = u16::from_be_bytes([ports[0], ports[1]]);
+    let remote_port = u16::from_be_bytes([ports[2], ports[3]]);
+    let exact = DemuxKey::Udp(IpListenEndpoint {
+        addr: Some(local),
+        port: local_port,
+    });
+    let any = DemuxKey::Udp(IpListenEndpoint {
+        addr: None,
+        port: local_port,
+    });
+    let Some(handle) = sockets.lookup(&exact).or_else(|| sockets.lookup(&any)) else {
+        return;
+    };
+    if let Some(mut socket) = sockets.get_mut(handle) {
+        if let Socket::Udp(udp) = &mut *socket {
+            udp.process_error(crate::socket::IcmpErrorReport {
+                from,
+                remote: core::net::SocketAddr::new(remote, remote_port),
+                icmp_type: kind[0],
+                icmp_code: kind[1],
+            });
         }
     }
 }
@@ -1031,8 +1098,12 @@ impl InterfaceInner<'_> {
         kind: Icmpv6ErrorKind,
     ) {
         let body = packet.get(IPV6_HEADER_LEN..).unwrap_or(&[]);
-        let is_icmp_error_or_redirect = ip.next_header == IpProtocol::Icmpv6
-            && body.first().is_some_and(|t| *t < 128 || *t == 137);
+        // C8.4 e.1/e.2: look past any extension headers for the ICMPv6 type.
+        let is_icmp_error_or_redirect = walk_ext_headers(ip.next_header, body)
+            .ok()
+            .filter(|chain| chain.upper_layer == IpProtocol::Icmpv6)
+            .and_then(|chain| body.get(chain.upper_layer_offset))
+            .is_some_and(|t| *t < 128 || *t == 137);
         let src = ip.src_addr;
         if is_icmp_error_or_redirect
             || !meta.dst_unicast
@@ -1069,8 +1140,10 @@ impl InterfaceInner<'_> {
                 data,
             },
         };
-        // C8.10: from the address the packet went to when it was ours.
-        let reply_src = if meta.dst_unicast {
+        // C8.10: from the address the packet went to when it was ours, and never from a
+        // multicast group (the code 2 exception for multicast destinations comes here
+        // with `dst_unicast` forced on).
+        let reply_src = if self.has_addr(IpAddress::V6(ip.dst_addr)) {
             Some(IpAddress::V6(ip.dst_addr))
         } else {
             self.select_source(IpAddress::V6(src))

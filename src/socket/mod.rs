@@ -121,6 +121,22 @@ pub struct DatagramCounters {
     pub tx_datagrams: u64,
     /// Queued datagrams the interface could not send and discarded (no route, ...).
     pub tx_dropped: u64,
+    /// ICMP errors received about datagrams this socket sent (RFC 1122 §4.1.3.3, D1.6).
+    pub icmp_errors: u64,
+}
+
+/// An ICMP error about a datagram a socket sent, as the socket reports it to its user
+/// (CONFORMANCE D1.6, C5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpErrorReport {
+    /// Who sent the error (the peer, or a router on the way).
+    pub from: crate::wire::IpAddress,
+    /// The destination of the datagram the error is about.
+    pub remote: core::net::SocketAddr,
+    /// ICMP type and code, as on the wire (ICMPv4 or ICMPv6 by the address family).
+    pub icmp_type: u8,
+    /// The code.
+    pub icmp_code: u8,
 }
 
 /// Shared bookkeeping of `dispatch` across the datagram sockets: what to do with the

@@ -57,6 +57,7 @@ pub struct Socket<'a> {
     /// The hop limit for datagrams that do not name one; `None`: the interface's.
     hop_limit: Option<u8>,
     counters: UdpCounters,
+    last_error: Option<super::IcmpErrorReport>,
 }
 
 impl<'a> Socket<'a> {
@@ -68,6 +69,7 @@ impl<'a> Socket<'a> {
             tx_buffer,
             hop_limit: None,
             counters: UdpCounters::default(),
+            last_error: None,
         }
     }
 
@@ -173,6 +175,19 @@ impl<'a> Socket<'a> {
     /// The socket's counters.
     pub fn counters(&self) -> UdpCounters {
         self.counters
+    }
+
+    /// The latest ICMP error about a datagram this socket sent (port unreachable, host
+    /// unreachable, ...), taken: a second call returns `None` until another arrives.
+    /// Counted in [`UdpCounters::icmp_errors`]. D1.6 / RFC 1122 §4.1.3.3.
+    pub fn take_error(&mut self) -> Option<super::IcmpErrorReport> {
+        self.last_error.take()
+    }
+
+    /// Records an ICMP error the interface matched to this socket.
+    pub(crate) fn process_error(&mut self, report: super::IcmpErrorReport) {
+        self.counters.icmp_errors += 1;
+        self.last_error = Some(report);
     }
 
     /// Checks a send against the rules of D1.8/D1.9 and C3.7.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod script;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
