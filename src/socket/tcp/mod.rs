@@ -18,8 +18,8 @@
 //!   full 2·MSL.
 //! - Persist and keep-alive probes both take the form `<SEQ=SND.NXT-1><ACK=RCV.NXT>`
 //!   with no data (CORE-20, as Linux does), which draws an ACK with the peer's window.
-//! - The sender's SWS override timer (MUST-38 (4)) is not implemented: a small segment
-//!   waits for the ACK that opens the window or for the persist probe's answer.
+//! - The sender's SWS override timer (MUST-38 (4)) has a timeout of zero: with nothing
+//!   in flight, whatever the window allows goes at once (no ACK would come to open it).
 
 use core::fmt;
 use core::net::SocketAddr;
@@ -425,6 +425,13 @@ impl<'a> Socket<'a> {
     /// The current retransmission timeout (backed off).
     pub fn rto(&self) -> Duration {
         self.rtt.rto()
+    }
+
+    /// How many times the retransmission timer has expired since data was last
+    /// acknowledged cleanly: the interface compares it with R1 (MUST-20, SHLD-10: at
+    /// least 3) to re-probe the path.
+    pub fn rto_backoffs(&self) -> u32 {
+        self.rtt.backoffs()
     }
 
     /// The congestion window, in bytes.

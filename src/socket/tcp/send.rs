@@ -177,11 +177,15 @@ impl Socket<'_> {
         // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
         // and sender SWS avoidance (MUST-38 (1)-(3)).
         let may_send_small = self.config.nodelay || idle || self.tx_closed;
+        // MUST-38 (4), the override: with nothing in flight no ACK will come to open
+        // the window further, so what fits goes now (an override timeout of zero).
+        let window_bound = idle && len == usable;
         let send_data = len > 0
             && (len == mss
                 || resending
                 || (len == unsent && may_send_small)
-                || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2 && may_send_small));
+                || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2 && may_send_small)
+                || window_bound);
         // Where the ring wraps, the segment stops at the end of the storage; the rest
         // follows in the next one (the decision above was taken on the whole run).
         let data_len = if send_data {

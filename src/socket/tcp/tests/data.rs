@@ -290,3 +290,18 @@ fn the_receive_window_reopens_only_by_the_sws_threshold() {
     let update = c.out().unwrap();
     assert_eq!(update, c.ours(TcpFlags::empty(), 1, Some(1001), 624));
 }
+
+#[test]
+fn a_small_window_with_nothing_in_flight_is_filled_at_once() {
+    // MUST-38 (4): the override, here with a zero timeout.
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.feed(&TcpRepr {
+        window_len: 100,
+        ..seg(1, c.ack(1))
+    });
+    c.socket.send_slice(&DATA[..500]).unwrap();
+    let out = c.out_all();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].payload.len(), 100);
+    assert_eq!(c.socket.rto_backoffs(), 0);
+}
