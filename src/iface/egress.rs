@@ -691,6 +691,8 @@ impl Interface<'_> {
                 Socket::Raw(raw) => raw.dispatch(now, |packet| {
                     inner.dispatch_raw(neighbors, device, now, packet)
                 }),
+                // Placeholder until the interface drives TCP sockets.
+                Socket::Tcp(_) => Ok(()),
             };
             drop(socket);
             match result {

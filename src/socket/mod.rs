@@ -14,6 +14,7 @@ use core::fmt;
 pub mod icmp;
 pub mod raw;
 pub mod set;
+pub mod tcp;
 pub mod udp;
 
 pub use self::set::{
@@ -159,6 +160,9 @@ fn finish_dispatch(
 }
 
 /// Any socket the stack offers, as one type so that one [`SocketSet`] holds them all.
+// A TCP socket (with its 32-range assembler) is several times larger than a datagram
+// socket; boxing it would need a heap, which the core does not assume.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Socket<'a> {
     /// A UDP socket.
@@ -167,6 +171,8 @@ pub enum Socket<'a> {
     Icmp(icmp::Socket<'a>),
     /// A raw IP socket.
     Raw(raw::Socket<'a>),
+    /// A TCP socket.
+    Tcp(tcp::Socket<'a>),
 }
 
 impl Indexed for Socket<'_> {
@@ -175,6 +181,7 @@ impl Indexed for Socket<'_> {
             Socket::Udp(s) => s.demux_key(),
             Socket::Icmp(s) => s.demux_key(),
             Socket::Raw(s) => s.demux_key(),
+            Socket::Tcp(s) => s.demux_key(),
         }
     }
 
@@ -183,6 +190,7 @@ impl Indexed for Socket<'_> {
             Socket::Udp(s) => s.wants_dispatch(),
             Socket::Icmp(s) => s.wants_dispatch(),
             Socket::Raw(s) => s.wants_dispatch(),
+            Socket::Tcp(s) => s.wants_dispatch(),
         }
     }
 
@@ -191,6 +199,7 @@ impl Indexed for Socket<'_> {
             Socket::Udp(s) => s.poll_at(),
             Socket::Icmp(s) => s.poll_at(),
             Socket::Raw(s) => s.poll_at(),
+            Socket::Tcp(s) => s.poll_at(),
         }
     }
 }
@@ -237,6 +246,7 @@ macro_rules! any_socket {
 any_socket!(Udp, udp::Socket<'a>);
 any_socket!(Icmp, icmp::Socket<'a>);
 any_socket!(Raw, raw::Socket<'a>);
+any_socket!(Tcp, tcp::Socket<'a>);
 
 /// The set of sockets an interface serves.
 pub type SocketSet<'a> = set::Set<'a, Socket<'a>>;

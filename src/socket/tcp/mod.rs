@@ -1,0 +1,748 @@
+//! TCP sockets: one [`Socket`] is one connection (or one listener), an explicit state
+//! machine over the eleven states of RFC 9293 that the interface feeds segments to.
+//!
+//! Governing texts: RFC 9293 (segment processing §3.10, CONFORMANCE A), RFC 6298 (RTO,
+//! B1), RFC 5681/6582 (congestion control, B2), RFC 7323 (window scale, timestamps, B3),
+//! RFC 2018 (SACK blocks, B4), RFC 5961 (blind-attack hardening, B8), RFC 6528 (ISN, B9),
+//! RFC 1337 (TIME-WAIT assassination, B12).
+//!
+//! The code is split by concern: this file holds the socket, its configuration and the
+//! user API; `state.rs` the transitions (one `match` over state and segment kind, read
+//! next to RFC 9293 §3.10); `send.rs` what `dispatch` sends; `timer.rs` the deadlines;
+//! `options.rs` what the SYN options negotiate.
+//!
+//! Deviations, documented here once:
+//! - Urgent data (MUST-30..33) is not delivered out of band: URG is ignored and the
+//!   urgent bytes stay in the stream.
+//! - RFC 1337 F1: a RST in TIME-WAIT is ignored (CONFORMANCE B12.2); TIME-WAIT lasts its
+//!   full 2·MSL.
+//! - Persist and keep-alive probes both take the form `<SEQ=SND.NXT-1><ACK=RCV.NXT>`
+//!   with no data (CORE-20, as Linux does), which draws an ACK with the peer's window.
+//! - The sender's SWS override timer (MUST-38 (4)) has a timeout of zero: with nothing
+//!   in flight, whatever the window allows goes at once (no ACK would come to open it).
+
+use core::fmt;
+use core::net::SocketAddr;
+
+use crate::storage::{Assembler, RingBuffer};
+use crate::time::{Duration, Instant};
+use crate::wire::{IpListenEndpoint, SeqNumber};
+
+pub mod congestion;
+mod error;
+mod options;
+pub mod rtt;
+mod send;
+mod state;
+mod timer;
+
+#[cfg(test)]
+mod tests;
+
+pub use self::congestion::{CongestionAlgorithm, CongestionControl};
+pub use self::error::{CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError};
+pub use self::rtt::{RttConfig, RttEstimator};
+
+use self::congestion::{Congestion, LossRecovery};
+use self::timer::{Timer, TimerTable};
+use crate::socket::{DemuxKey, Indexed};
+
+/// The state of a connection (RFC 9293 §3.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// No connection.
+    Closed,
+    /// Waiting for a SYN.
+    Listen,
+    /// Our SYN is out; waiting for the peer's.
+    SynSent,
+    /// SYNs crossed; waiting for the ACK of ours.
+    SynReceived,
+    /// Data flows both ways.
+    Established,
+    /// We closed; our FIN is not yet acknowledged.
+    FinWait1,
+    /// We closed and our FIN is acknowledged; the peer may still send.
+    FinWait2,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// Both closed at once; waiting for the ACK of our FIN.
+    Closing,
+    /// The peer closed, then we did; waiting for the ACK of our FIN.
+    LastAck,
+    /// Both closed; lingering 2·MSL for stray segments (MUST-13).
+    TimeWait,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
+            State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::CloseWait => "CLOSE-WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST-ACK",
+            State::TimeWait => "TIME-WAIT",
+        })
+    }
+}
+
+impl State {
+    /// Whether the connection is synchronized (RFC 9293 §3.5: every state past the
+    /// handshake, with SYN-RECEIVED counted for the RST and SYN rules of B8.4).
+    pub(crate) fn is_synchronized(self) -> bool {
+        !matches!(self, State::Closed | State::Listen | State::SynSent)
+    }
+}
+
+/// Per-connection settings. [`Default`] gives the RFC defaults noted on each field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// The MSS we advertise; the interface clamps it to its MTU (MUST-67). Default 1460.
+    pub mss: u16,
+    /// Maximum segment lifetime; TIME-WAIT lasts twice this (CORE-19: 2 minutes in the
+    /// RFC, a documented knob here). Default 120 s.
+    pub msl: Duration,
+    /// R2 (MUST-20/21/23): close the connection when data (or a SYN) stays
+    /// unacknowledged this long; `None` means never. Default 300 s (SHLD-11, MUST-23).
+    pub user_timeout: Option<Duration>,
+    /// Disable Nagle's algorithm (MUST-17). Default false: Nagle on (SHLD-7).
+    pub nodelay: bool,
+    /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s); `None` ACKs every
+    /// segment at once. Default 40 ms.
+    pub delayed_ack: Option<Duration>,
+    /// Keep-alive interval (MUST-24..28); `None` is off, the default (MUST-25).
+    pub keep_alive: Option<Duration>,
+    /// Offer window scaling (RFC 7323 §2). Default true.
+    pub window_scale: bool,
+    /// Offer timestamps (RFC 7323 §3). Default true.
+    pub timestamps: bool,
+    /// Offer SACK-permitted (RFC 2018). Default true.
+    pub sack: bool,
+    /// Retransmission-timer bounds (RFC 6298).
+    pub rtt: RttConfig,
+    /// The congestion-control algorithm (MAY-18). Default NewReno.
+    pub congestion: CongestionAlgorithm,
+    /// RFC 5961 §7 (B8.7): challenge ACKs allowed per 5 s, per connection. Default 10.
+    pub challenge_ack_limit: u32,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            mss: 1460,
+            msl: Duration::from_secs(120),
+            user_timeout: Some(Duration::from_secs(300)),
+            nodelay: false,
+            delayed_ack: Some(Duration::from_millis(40)),
+            keep_alive: None,
+            window_scale: true,
+            timestamps: true,
+            sack: true,
+            rtt: RttConfig::default(),
+            congestion: CongestionAlgorithm::default(),
+            challenge_ack_limit: 10,
+        }
+    }
+}
+
+/// What the interface tells a socket on every call: the time, the ISN key, and the MSS
+/// its MTU allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpContext {
+    /// The current time.
+    pub now: Instant,
+    /// The secret key of the ISN function (from the interface's seed, CONFORMANCE B9.2).
+    pub isn_key: [u64; 2],
+    /// The largest segment payload the interface can carry: MTU minus IP and TCP headers.
+    pub mss: u16,
+}
+
+/// Per-connection counters. They only grow (wrapping at 2^64).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpCounters {
+    /// Segments handed to `process`.
+    pub segments_in: u64,
+    /// Segments sent through `dispatch` or as immediate replies.
+    pub segments_out: u64,
+    /// Segments sent again (timeouts and fast retransmits).
+    pub retransmits: u64,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Fast retransmits after three duplicate ACKs.
+    pub fast_retransmits: u64,
+    /// Challenge ACKs sent (RFC 5961).
+    pub challenge_acks: u64,
+    /// Challenge ACKs suppressed by the rate limit (B8.7).
+    pub challenge_acks_suppressed: u64,
+    /// Arrivals dropped as unacceptable (CORE-3/4, PAWS, bad ACK).
+    pub dropped: u64,
+    /// Out-of-order bytes discarded because the assembler had no room for another hole.
+    pub ooo_dropped: u64,
+}
+
+/// The RFC 7323 timestamp state of a connection that negotiated it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Timestamps {
+    /// TS.Recent: the TSval to echo (B3.10).
+    recent: u32,
+    /// Our TSval offset (B3.15).
+    offset: u32,
+}
+
+/// A TCP socket: one connection or one listener, over two byte rings fixed at creation.
+/// Received bytes are copied once into the receive ring, sent bytes once out of the
+/// transmit ring (which holds them until acknowledged: the retransmission queue).
+#[derive(Debug)]
+pub struct Socket<'a> {
+    state: State,
+    config: TcpConfig,
+    /// The endpoint `listen` was given; a passive SYN-RECEIVED returns to it (CORE-10).
+    listen_endpoint: Option<IpListenEndpoint>,
+    local: Option<SocketAddr>,
+    remote: Option<SocketAddr>,
+    /// MUST-11: SYN-RECEIVED remembers whether it came from a passive open.
+    passive: bool,
+    rx_buffer: RingBuffer<'a, u8>,
+    tx_buffer: RingBuffer<'a, u8>,
+    /// Out-of-order data held past the end of `rx_buffer`, offsets from `rcv_nxt`.
+    assembler: Assembler,
+    // RFC 9293 §3.3.1, send sequence variables.
+    iss: SeqNumber,
+    snd_una: SeqNumber,
+    /// The next sequence number to send. It moves back to `snd_una` on a timeout
+    /// (go-back-N), so it may lag `snd_max`.
+    snd_nxt: SeqNumber,
+    /// RFC 9293's SND.NXT: one past the highest sequence number ever sent. ACKs are
+    /// judged against it.
+    snd_max: SeqNumber,
+    /// SND.WND, scaled (REC-1: 32-bit arithmetic).
+    snd_wnd: usize,
+    snd_wl1: SeqNumber,
+    snd_wl2: SeqNumber,
+    /// MAX.SND.WND of RFC 5961 §5 (B8.6): the largest window the peer offered.
+    max_snd_wnd: usize,
+    // RFC 9293 §3.3.1, receive sequence variables.
+    irs: SeqNumber,
+    rcv_nxt: SeqNumber,
+    /// RCV.NXT + RCV.WND as last advertised: never moves left (CORE-16, SHLD-14).
+    rcv_edge: SeqNumber,
+    /// Last.ACK.sent of RFC 7323 §4.3 (B3.10).
+    last_ack_sent: SeqNumber,
+    /// Snd.Wind.Shift: the peer's window-scale shift (0 unless both sent the option).
+    snd_shift: u8,
+    /// Rcv.Wind.Shift: ours.
+    rcv_shift: u8,
+    /// The peer's MSS (MUST-14/15).
+    remote_mss: usize,
+    /// The MSS we advertised.
+    local_mss: usize,
+    /// The largest payload the interface could carry when the connection opened.
+    path_mss: usize,
+    timestamps: Option<Timestamps>,
+    /// SACK-permitted both ways (RFC 2018 §2).
+    sack_ok: bool,
+    /// The most recent out-of-order arrival, for the first SACK block.
+    latest_ooo: Option<SeqNumber>,
+    /// The user called `close`: a FIN follows the queued data.
+    tx_closed: bool,
+    /// Where that FIN sits: right after the last queued byte (set by `close`).
+    fin_seq: SeqNumber,
+    /// Window scaling offered on our SYN (and, once the peer's SYN is in, agreed).
+    ws_ok: bool,
+    /// The peer's FIN was received (in order).
+    rx_fin: bool,
+    timers: TimerTable,
+    rtt: RttEstimator,
+    cc: Congestion,
+    /// Duplicate-ACK count and RFC 6582 `recover`.
+    loss: LossRecovery,
+    /// Karn: the segment end being timed and when it was first sent; cleared on any
+    /// retransmission so no sample comes from a resent segment (B1.6).
+    rtt_probe: Option<(SeqNumber, Instant)>,
+    /// Resend one segment from `snd_una` at the next dispatch (fast retransmit, or a
+    /// partial ACK in recovery).
+    fast_retransmit: bool,
+    /// An ACK is owed now (out-of-order data, FIN, second full segment, ...).
+    ack_now: bool,
+    /// In-order bytes received since our last ACK (SHLD-19: ACK every 2·RMSS).
+    unacked_bytes: usize,
+    /// A window-update ACK is owed (receiver SWS, MUST-39).
+    window_update: bool,
+    /// A probe (keep-alive or persist) is owed.
+    probe_now: bool,
+    /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
+    last_send: Instant,
+    /// Consecutive persist probes, for exponential backoff (SHLD-30).
+    persist_backoff: u32,
+    /// RFC 5961 §7 budget: start of the current 5 s window and challenges sent in it.
+    challenge_window: (Instant, u32),
+    /// A RST owed after `abort`: its sequence number.
+    rst_pending: Option<SeqNumber>,
+    close_reason: Option<CloseReason>,
+    counters: TcpCounters,
+}
+
+impl<'a> Socket<'a> {
+    /// A CLOSED socket over caller-provided receive and transmit rings. The receive
+    /// ring's capacity is the most the socket ever advertises; the transmit ring's is the
+    /// most it holds unacknowledged.
+    pub fn new(rx_buffer: RingBuffer<'a, u8>, tx_buffer: RingBuffer<'a, u8>) -> Socket<'a> {
+        let config = TcpConfig::default();
+        Socket {
+            state: State::Closed,
+            config,
+            listen_endpoint: None,
+            local: None,
+            remote: None,
+            passive: false,
+            rx_buffer,
+            tx_buffer,
+            assembler: Assembler::new(),
+            iss: SeqNumber(0),
+            snd_una: SeqNumber(0),
+            snd_nxt: SeqNumber(0),
+            snd_max: SeqNumber(0),
+            snd_wnd: 0,
+            snd_wl1: SeqNumber(0),
+            snd_wl2: SeqNumber(0),
+            max_snd_wnd: 0,
+            irs: SeqNumber(0),
+            rcv_nxt: SeqNumber(0),
+            rcv_edge: SeqNumber(0),
+            last_ack_sent: SeqNumber(0),
+            snd_shift: 0,
+            rcv_shift: 0,
+            remote_mss: 536,
+            local_mss: usize::from(config.mss),
+            path_mss: 536,
+            timestamps: None,
+            sack_ok: false,
+            latest_ooo: None,
+            tx_closed: false,
+            fin_seq: SeqNumber(0),
+            ws_ok: false,
+            rx_fin: false,
+            timers: TimerTable::default(),
+            rtt: RttEstimator::new(config.rtt),
+            cc: Congestion::new(config.congestion, 536),
+            loss: LossRecovery::new(),
+            rtt_probe: None,
+            fast_retransmit: false,
+            ack_now: false,
+            unacked_bytes: 0,
+            window_update: false,
+            probe_now: false,
+            last_send: Instant::ZERO,
+            persist_backoff: 0,
+            challenge_window: (Instant::ZERO, 0),
+            rst_pending: None,
+            close_reason: None,
+            counters: TcpCounters::default(),
+        }
+    }
+
+    /// A CLOSED socket with `rx_bytes` and `tx_bytes` of ring. Allocates once, now.
+    #[cfg(feature = "alloc")]
+    pub fn with_capacity(rx_bytes: usize, tx_bytes: usize) -> Socket<'static> {
+        Socket::new(
+            RingBuffer::new(alloc::vec![0u8; rx_bytes]),
+            RingBuffer::new(alloc::vec![0u8; tx_bytes]),
+        )
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TcpConfig {
+        &self.config
+    }
+
+    /// Replaces the configuration. Options negotiated on the SYN (MSS, window scale,
+    /// timestamps, SACK) take effect at the next open; the rest at once.
+    pub fn set_config(&mut self, config: TcpConfig) {
+        self.config = config;
+        if matches!(self.state, State::Closed | State::Listen) {
+            self.rtt = RttEstimator::new(config.rtt);
+        }
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on (MUST-17).
+    pub fn set_nodelay(&mut self, nodelay: bool) {
+        self.config.nodelay = nodelay;
+    }
+
+    /// Sets the keep-alive interval, `None` for off (MUST-24/27).
+    pub fn set_keep_alive(&mut self, interval: Option<Duration>) {
+        self.config.keep_alive = interval;
+        self.timers.stop(Timer::KeepAlive);
+    }
+
+    /// Sets R2, the user timeout; `None` means never (MUST-21).
+    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.user_timeout = timeout;
+    }
+
+    /// The connection's state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Why the connection ended, if it ended by reset, refusal, timeout or abort
+    /// (`None` after an orderly close: MUST-12).
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// The local endpoint of a connection (SYN-SENT onwards).
+    pub fn local_endpoint(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
+    /// The remote endpoint of a connection (SYN-SENT onwards).
+    pub fn remote_endpoint(&self) -> Option<SocketAddr> {
+        self.remote
+    }
+
+    /// The endpoint a listener waits on.
+    pub fn listen_endpoint(&self) -> Option<IpListenEndpoint> {
+        self.listen_endpoint
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> TcpCounters {
+        self.counters
+    }
+
+    /// The smoothed round-trip time, once measured.
+    pub fn rtt_estimate(&self) -> Option<Duration> {
+        self.rtt.srtt()
+    }
+
+    /// The current retransmission timeout (backed off).
+    pub fn rto(&self) -> Duration {
+        self.rtt.rto()
+    }
+
+    /// How many times the retransmission timer has expired since data was last
+    /// acknowledged cleanly: the interface compares it with R1 (MUST-20, SHLD-10: at
+    /// least 3) to re-probe the path.
+    pub fn rto_backoffs(&self) -> u32 {
+        self.rtt.backoffs()
+    }
+
+    /// The congestion window, in bytes.
+    pub fn cwnd(&self) -> usize {
+        self.cc.cwnd()
+    }
+
+    /// Starts listening for a SYN on `endpoint` (an unspecified address means any).
+    ///
+    /// Errors: `Unaddressable` for port 0; `InvalidState` unless CLOSED. MUST-41:
+    /// listening touches no other socket.
+    pub fn listen<E: Into<IpListenEndpoint>>(&mut self, endpoint: E) -> Result<(), ListenError> {
+        let mut endpoint = endpoint.into();
+        if endpoint.port == 0 {
+            return Err(ListenError::Unaddressable);
+        }
+        if self.state != State::Closed {
+            return Err(ListenError::InvalidState);
+        }
+        if endpoint.addr.is_some_and(|a| a.is_unspecified()) {
+            endpoint.addr = None;
+        }
+        self.reset_connection();
+        self.listen_endpoint = Some(endpoint);
+        self.state = State::Listen;
+        Ok(())
+    }
+
+    /// Opens a connection from `local` to `remote`: the SYN goes out at the next
+    /// dispatch. The caller picks the local address (MUST-43/44) and port.
+    ///
+    /// Errors: `InvalidState` unless CLOSED; `Unaddressable` for a zero port, an
+    /// unspecified address, or a multicast or broadcast remote (MUST-46).
+    pub fn connect(
+        &mut self,
+        cx: &TcpContext,
+        remote: SocketAddr,
+        local: SocketAddr,
+    ) -> Result<(), ConnectError> {
+        if self.state != State::Closed {
+            return Err(ConnectError::InvalidState);
+        }
+        let bad = |a: SocketAddr| a.port() == 0 || a.ip().is_unspecified();
+        let group = match remote.ip() {
+            crate::wire::IpAddress::V4(a) => a.is_multicast() || a.is_broadcast(),
+            crate::wire::IpAddress::V6(a) => a.is_multicast(),
+        };
+        if bad(remote) || bad(local) || group {
+            return Err(ConnectError::Unaddressable);
+        }
+        self.reset_connection();
+        self.local = Some(local);
+        self.remote = Some(remote);
+        self.passive = false;
+        self.iss = options::initial_seq_number(cx.isn_key, cx.now, local, remote);
+        self.snd_una = self.iss;
+        self.snd_nxt = self.iss;
+        self.snd_max = self.iss;
+        self.local_mss = usize::from(self.config.mss.min(cx.mss));
+        self.ws_ok = self.config.window_scale;
+        self.rcv_shift = if self.ws_ok {
+            options::window_shift_for(self.rx_buffer.capacity())
+        } else {
+            0
+        };
+        self.timestamps = self.config.timestamps.then(|| Timestamps {
+            recent: 0,
+            offset: options::timestamp_offset(cx.isn_key, local, remote),
+        });
+        self.sack_ok = self.config.sack;
+        self.arm_user_timeout(cx.now);
+        self.state = State::SynSent;
+        Ok(())
+    }
+
+    /// Clears every per-connection variable (buffers, timers, estimators) for a new
+    /// open; keeps the configuration.
+    fn reset_connection(&mut self) {
+        let config = self.config;
+        let rx = core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [][..]));
+        let tx = core::mem::replace(&mut self.tx_buffer, RingBuffer::new(&mut [][..]));
+        let counters = self.counters;
+        *self = Socket::new(rx, tx);
+        self.config = config;
+        self.rtt = RttEstimator::new(config.rtt);
+        self.cc = Congestion::new(config.congestion, 536);
+        self.counters = counters;
+        self.rx_buffer.clear();
+        self.tx_buffer.clear();
+    }
+
+    /// Whether the user may still queue data: the connection is open or opening and
+    /// `close` was not called (RFC 9293 §3.10.2 queues SENDs before ESTABLISHED).
+    pub fn may_send(&self) -> bool {
+        matches!(
+            self.state,
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        ) && !self.tx_closed
+    }
+
+    /// Whether data may still arrive or be waiting: the peer has not closed, or bytes
+    /// remain to be read.
+    pub fn may_recv(&self) -> bool {
+        match self.state {
+            State::Established | State::FinWait1 | State::FinWait2 => true,
+            State::CloseWait | State::Closing | State::LastAck | State::TimeWait => {
+                !self.rx_buffer.is_empty()
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `send_*` would queue at least one byte now.
+    pub fn can_send(&self) -> bool {
+        self.may_send() && !self.tx_buffer.is_full()
+    }
+
+    /// Whether `recv_*` would return at least one byte now.
+    pub fn can_recv(&self) -> bool {
+        !self.rx_buffer.is_empty()
+    }
+
+    /// Bytes queued for sending, sent or not, but not yet acknowledged.
+    pub fn send_queue(&self) -> usize {
+        self.tx_buffer.len()
+    }
+
+    /// Bytes received and waiting to be read.
+    pub fn recv_queue(&self) -> usize {
+        self.rx_buffer.len()
+    }
+
+    fn check_send(&self) -> Result<(), SendError> {
+        if self.may_send() {
+            Ok(())
+        } else if self.close_reason.is_some() {
+            Err(SendError::Reset)
+        } else {
+            Err(SendError::InvalidState)
+        }
+    }
+
+    /// Lets `f` write into the free space of the transmit ring (no copy); `f` returns
+    /// how many bytes it wrote and a value of its own. The space may be shorter than
+    /// the free space when the ring wraps. Errors as [`send_slice`](Self::send_slice).
+    pub fn send_with<F, R>(&mut self, f: F) -> Result<R, SendError>
+    where
+        F: FnOnce(&mut [u8]) -> (usize, R),
+    {
+        self.check_send()?;
+        let (_, result) = self.tx_buffer.enqueue_many_with(f);
+        Ok(result)
+    }
+
+    /// Queues as much of `data` as fits and returns how many bytes that was (possibly
+    /// 0). Copies once. Errors: `InvalidState` before `connect`/`listen` succeeded or
+    /// after `close`; `Reset` once the connection was reset.
+    pub fn send_slice(&mut self, data: &[u8]) -> Result<usize, SendError> {
+        self.check_send()?;
+        Ok(self.tx_buffer.enqueue_slice(data))
+    }
+
+    fn check_recv(&self) -> Result<(), RecvError> {
+        if !self.rx_buffer.is_empty() {
+            return Ok(());
+        }
+        if self.rx_fin {
+            return Err(RecvError::Finished);
+        }
+        match (self.state, self.close_reason) {
+            (State::Closed, Some(_)) => Err(RecvError::Reset),
+            (State::Closed | State::Listen | State::SynSent | State::SynReceived, _) => {
+                Err(RecvError::InvalidState)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Lets `f` read the received bytes at the front of the ring (no copy); `f` returns
+    /// how many it consumed and a value of its own. Errors as
+    /// [`recv_slice`](Self::recv_slice).
+    pub fn recv_with<F, R>(&mut self, f: F) -> Result<R, RecvError>
+    where
+        F: FnOnce(&[u8]) -> (usize, R),
+    {
+        self.check_recv()?;
+        let (_, result) = self.rx_buffer.dequeue_many_with(f);
+        self.note_window_opened();
+        Ok(result)
+    }
+
+    /// Copies received bytes into `data` and returns how many (0 when none wait yet).
+    /// Errors: `Finished` after the peer's FIN once everything was read; `Reset` after a
+    /// reset; `InvalidState` before the connection is established.
+    pub fn recv_slice(&mut self, data: &mut [u8]) -> Result<usize, RecvError> {
+        self.check_recv()?;
+        let n = self.rx_buffer.dequeue_slice(data);
+        self.note_window_opened();
+        Ok(n)
+    }
+
+    /// Copies received bytes into `data` without consuming them. Errors as
+    /// [`recv_slice`](Self::recv_slice).
+    pub fn peek(&self, data: &mut [u8]) -> Result<usize, RecvError> {
+        self.check_recv()?;
+        Ok(self.rx_buffer.read_allocated(0, data))
+    }
+
+    /// Closes our direction: a FIN follows the queued data (RFC 9293 §3.10.4). A
+    /// listener or a connection still in SYN-SENT just goes CLOSED.
+    ///
+    /// Errors: `InvalidState` when already CLOSED.
+    pub fn close(&mut self) -> Result<(), CloseError> {
+        if !self.tx_closed {
+            self.fin_seq = self.data_seq() + self.tx_buffer.len();
+        }
+        match self.state {
+            State::Closed => return Err(CloseError::InvalidState),
+            State::Listen | State::SynSent => self.enter_closed(None),
+            // RFC 9293 §3.10.4: in SYN-RECEIVED the FIN waits for ESTABLISHED.
+            State::SynReceived => self.tx_closed = true,
+            State::Established => {
+                self.tx_closed = true;
+                self.state = State::FinWait1;
+            }
+            State::CloseWait => {
+                self.tx_closed = true;
+                self.state = State::LastAck;
+            }
+            // Already closing: closing twice changes nothing.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Aborts: a synchronized connection sends a RST at the next dispatch; every queue is
+    /// flushed and the socket goes CLOSED (RFC 9293 §3.10.5).
+    pub fn abort(&mut self) {
+        if self.state.is_synchronized() && self.state != State::TimeWait {
+            self.rst_pending = Some(self.snd_max);
+        }
+        self.enter_closed(Some(CloseReason::Aborted));
+    }
+
+    /// Goes CLOSED: timers stop, queues are flushed (the endpoints stay readable, and
+    /// a RST owed by `abort` stays owed).
+    fn enter_closed(&mut self, reason: Option<CloseReason>) {
+        self.state = State::Closed;
+        self.timers.stop_all();
+        if reason.is_some() {
+            self.close_reason = reason;
+            self.tx_buffer.clear();
+            self.rx_buffer.clear();
+        }
+        self.assembler.clear();
+        self.listen_endpoint = None;
+    }
+
+    /// Arms R2 if data or a SYN is outstanding (MUST-20/22).
+    fn arm_user_timeout(&mut self, now: Instant) {
+        if let Some(timeout) = self.config.user_timeout {
+            self.timers
+                .set_if_idle(Timer::UserTimeout, now.saturating_add(timeout));
+        }
+    }
+
+    /// The receive window we would advertise now and whether it passes receiver SWS
+    /// avoidance (MUST-39): the right edge only moves once the gain reaches
+    /// `min(RCV.BUFF/2, MSS)`, and never moves left (CORE-16).
+    fn next_rcv_edge(&self) -> SeqNumber {
+        let free = self.rx_buffer.window();
+        let candidate = self.rcv_nxt + free;
+        let threshold = (self.rx_buffer.capacity() / 2).min(self.local_mss).max(1);
+        match candidate.bytes_since(self.rcv_edge) {
+            Some(gain) if gain >= threshold => candidate,
+            _ => self.rcv_edge.max(self.rcv_nxt),
+        }
+    }
+
+    /// After the user read: owe a window update when the window had (nearly) closed and
+    /// can now open by the SWS threshold (MUST-39).
+    fn note_window_opened(&mut self) {
+        if !matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
+            return;
+        }
+        let advertised = self.rcv_edge.bytes_since(self.rcv_nxt).unwrap_or(0);
+        let edge = self.next_rcv_edge();
+        if edge != self.rcv_edge && advertised < self.rx_buffer.capacity() / 2 {
+            self.window_update = true;
+        }
+    }
+}
+
+impl Indexed for Socket<'_> {
+    fn demux_key(&self) -> Option<DemuxKey> {
+        match (self.state, self.local, self.remote) {
+            (State::Closed, ..) => None,
+            (State::Listen, ..) => self.listen_endpoint.map(DemuxKey::TcpListen),
+            (_, Some(local), Some(remote)) => Some(DemuxKey::TcpConnection { local, remote }),
+            _ => None,
+        }
+    }
+
+    fn wants_dispatch(&self) -> bool {
+        self.segment_due()
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+}

@@ -1,0 +1,446 @@
+//! Segments out: which segment `dispatch` sends next (SYN, data within the send and
+//! congestion windows, FIN, ACK, probe), how it is built, and what sending it changes.
+//! Also the timers' expiry, since every timer ends in something to send or a close.
+//!
+//! RFC 9293 §3.8.6 (Nagle, SWS avoidance: MUST-38, SHLD-7), §3.8.6.1 (zero-window
+//! probing: MUST-35/36, SHLD-29/30), RFC 6298 §5 (the retransmission timer), RFC 5681
+//! §3.2 (fast retransmit), RFC 7323 (window field, timestamps on every segment).
+
+use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
+use super::timer::Timer;
+use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
+use crate::socket::DispatchError;
+use crate::time::{Duration, Instant};
+use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr, TcpTimestampRepr};
+
+/// Why a segment is sent; decides what sending it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SegmentPurpose {
+    /// New data, a (re)sent SYN or FIN after a timeout, or a bare ACK.
+    Normal,
+    /// One segment from SND.UNA after three duplicate ACKs or a partial ACK; SND.NXT
+    /// stays where it is.
+    FastRetransmit,
+    /// A keep-alive or zero-window probe: `<SEQ=SND.UNA-1>`, no data (CORE-20).
+    Probe,
+}
+
+/// The segment `dispatch` is about to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SegmentPlan {
+    seq: SeqNumber,
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    /// Where the payload starts in the transmit ring, and its length.
+    data_offset: usize,
+    data_len: usize,
+    purpose: SegmentPurpose,
+}
+
+impl SegmentPlan {
+    fn control(seq: SeqNumber, syn: bool, ack: bool) -> SegmentPlan {
+        SegmentPlan {
+            seq,
+            syn,
+            ack,
+            fin: false,
+            data_offset: 0,
+            data_len: 0,
+            purpose: SegmentPurpose::Normal,
+        }
+    }
+
+    /// SEG.LEN.
+    fn seq_len(&self) -> usize {
+        self.data_len + usize::from(self.syn) + usize::from(self.fin)
+    }
+}
+
+impl Socket<'_> {
+    /// Emits at most one segment through `emit(src, dst, repr)`. Timers that expired by
+    /// `cx.now` are acted on first (a timeout rewinds SND.NXT, TIME-WAIT ends, ...). On
+    /// `Err(Exhausted)` the segment is not counted as sent and is built again at the next
+    /// call; on `Err(Dropped)` it counts as sent and lost (retransmission covers it).
+    #[cfg_attr(not(test), allow(dead_code))] // until the interface drives TCP
+    pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<(), DispatchError>
+    where
+        F: FnOnce(IpAddress, IpAddress, &TcpRepr<'_>) -> Result<(), DispatchError>,
+    {
+        let now = cx.now;
+        self.on_timers(now);
+        let (Some(local), Some(remote)) = (self.local, self.remote) else {
+            return Ok(());
+        };
+        if let Some(seq) = self.rst_pending {
+            let repr = self.rst_segment(seq);
+            let result = emit(local.ip(), remote.ip(), &repr);
+            if result != Err(DispatchError::Exhausted) {
+                self.rst_pending = None;
+                self.counters.segments_out = self.counters.segments_out.wrapping_add(1);
+            }
+            return result;
+        }
+        self.restart_after_idle(now);
+        let Some(plan) = self.plan_segment() else {
+            self.update_idle_timers(now);
+            return Ok(());
+        };
+        let (result, edge) = {
+            let payload = self
+                .tx_buffer
+                .get_allocated(plan.data_offset, plan.data_len);
+            let (repr, edge) = self.segment_repr(now, &plan, payload);
+            (emit(local.ip(), remote.ip(), &repr), edge)
+        };
+        if result == Err(DispatchError::Exhausted) {
+            return result;
+        }
+        self.commit(now, &plan, edge);
+        self.update_idle_timers(now);
+        result
+    }
+
+    /// Whether `dispatch` would send something now (ignoring timers, which `poll_at`
+    /// reports).
+    pub(super) fn segment_due(&self) -> bool {
+        self.rst_pending.is_some() || self.plan_segment().is_some()
+    }
+
+    /// The effective send MSS for data (MUST-16, B3.16): the peer's MSS and our path's,
+    /// less the timestamp option when it rides on every segment.
+    pub(super) fn send_mss(&self) -> usize {
+        let ts = if self.timestamps.is_some() {
+            TIMESTAMP_OPTION_LEN
+        } else {
+            0
+        };
+        self.remote_mss.min(self.path_mss).saturating_sub(ts).max(1)
+    }
+
+    /// The next segment to send, if any.
+    fn plan_segment(&self) -> Option<SegmentPlan> {
+        match self.state {
+            State::Closed | State::Listen => None,
+            State::SynSent => {
+                (self.snd_nxt == self.iss).then(|| SegmentPlan::control(self.iss, true, false))
+            }
+            State::SynReceived if self.snd_nxt == self.iss => {
+                Some(SegmentPlan::control(self.iss, true, true))
+            }
+            State::SynReceived | State::TimeWait => self.plan_ack(),
+            State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck => self.plan_data().or_else(|| self.plan_ack()),
+        }
+    }
+
+    /// A bare ACK (owed, or a window update), else a probe if one is owed.
+    fn plan_ack(&self) -> Option<SegmentPlan> {
+        if self.ack_now || self.window_update {
+            return Some(SegmentPlan::control(self.snd_nxt, false, true));
+        }
+        self.probe_now.then(|| SegmentPlan {
+            purpose: SegmentPurpose::Probe,
+            ..SegmentPlan::control(self.snd_una - 1, false, true)
+        })
+    }
+
+    /// Data and/or FIN, within the windows and subject to Nagle and sender SWS
+    /// avoidance.
+    fn plan_data(&self) -> Option<SegmentPlan> {
+        let mss = self.data_mss();
+        let queued = self.tx_buffer.len();
+        if self.fast_retransmit {
+            let len = self.tx_buffer.get_allocated(0, mss).len();
+            let fin = self.tx_closed && len == queued && self.snd_max > self.fin_seq;
+            return Some(SegmentPlan {
+                fin,
+                data_len: len,
+                purpose: SegmentPurpose::FastRetransmit,
+                ..SegmentPlan::control(self.snd_una, false, true)
+            });
+        }
+        let offset = self.snd_nxt.bytes_since(self.data_seq()).unwrap_or(0);
+        let unsent = queued.saturating_sub(offset);
+        // MUST-34: a window that shrank below what is in flight gives 0, never less.
+        let window = self.snd_wnd.min(self.loss.send_window(&self.cc));
+        let usable = (self.snd_una + window)
+            .bytes_since(self.snd_nxt)
+            .unwrap_or(0);
+        let len = unsent.min(usable).min(mss);
+        let resending = self.snd_nxt < self.snd_max;
+        let idle = self.snd_max == self.snd_una;
+        // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
+        // and sender SWS avoidance (MUST-38 (1)-(3)).
+        let may_send_small = self.config.nodelay || idle || self.tx_closed;
+        // MUST-38 (4), the override: with nothing in flight no ACK will come to open
+        // the window further, so what fits goes now (an override timeout of zero).
+        let window_bound = idle && len == usable;
+        let send_data = len > 0
+            && (len == mss
+                || resending
+                || (len == unsent && may_send_small)
+                || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2 && may_send_small)
+                || window_bound);
+        // Where the ring wraps, the segment stops at the end of the storage; the rest
+        // follows in the next one (the decision above was taken on the whole run).
+        let data_len = if send_data {
+            self.tx_buffer.get_allocated(offset, len).len()
+        } else {
+            0
+        };
+        let fin = self.tx_closed && self.snd_nxt + data_len == self.fin_seq;
+        (send_data || fin).then(|| SegmentPlan {
+            fin,
+            data_offset: offset,
+            data_len,
+            ..SegmentPlan::control(self.snd_nxt, false, true)
+        })
+    }
+
+    /// The payload bound of a data segment: the send MSS less any SACK blocks that ride
+    /// along (MUST-16).
+    fn data_mss(&self) -> usize {
+        let sack = if self.sack_ok && !self.assembler.is_empty() {
+            let blocks = self.sack_ranges().iter().flatten().count();
+            let room = if self.timestamps.is_some() { 3 } else { 4 };
+            4 + 8 * blocks.min(room)
+        } else {
+            0
+        };
+        self.send_mss().saturating_sub(sack).max(1)
+    }
+
+    fn sack_ranges(&self) -> [Option<(u32, u32)>; 4] {
+        options::sack_blocks(&self.assembler, self.rcv_nxt, self.latest_ooo)
+    }
+
+    /// The window field to send and the right edge it advertises. A SYN's window is
+    /// never scaled (B3.3); later windows are rounded up so that the edge never moves
+    /// left (CORE-16, B3.4).
+    fn advertised_window(&self, syn: bool) -> (u16, SeqNumber) {
+        if syn {
+            let wnd = self.rx_buffer.window().min(MAX_WINDOW_FIELD);
+            return (wnd as u16, self.rcv_nxt + wnd);
+        }
+        let edge = self.next_rcv_edge();
+        let wnd = edge.bytes_since(self.rcv_nxt).unwrap_or(0);
+        let unit = 1usize << self.rcv_shift;
+        let field = wnd.div_ceil(unit).min(MAX_WINDOW_FIELD);
+        (field as u16, self.rcv_nxt + (field << self.rcv_shift))
+    }
+
+    /// Builds the segment for `plan` with `payload`, and the receive edge it advertises.
+    fn segment_repr<'p>(
+        &self,
+        now: Instant,
+        plan: &SegmentPlan,
+        payload: &'p [u8],
+    ) -> (TcpRepr<'p>, SeqNumber) {
+        let mut flags = TcpFlags::empty();
+        flags.set(TcpFlags::SYN, plan.syn);
+        flags.set(TcpFlags::FIN, plan.fin);
+        flags.set(TcpFlags::ACK, plan.ack);
+        // MUST-61: the segment that empties the queue carries PSH.
+        let last = plan.data_offset + payload.len() == self.tx_buffer.len();
+        flags.set(TcpFlags::PSH, !payload.is_empty() && last);
+        let (window_len, edge) = self.advertised_window(plan.syn);
+        let timestamp = self.timestamps.map(|ts| TcpTimestampRepr {
+            tsval: options::timestamp_now(now, ts.offset),
+            // B3.9: TSecr is meaningful only with ACK.
+            tsecr: if plan.ack { ts.recent } else { 0 },
+        });
+        let sack = self.sack_ok && plan.ack && !plan.syn && !self.assembler.is_empty();
+        let repr = TcpRepr {
+            src_port: self.local.map_or(0, |l| l.port()),
+            dst_port: self.remote.map_or(0, |r| r.port()),
+            flags,
+            seq_number: plan.seq,
+            ack_number: plan.ack.then_some(self.rcv_nxt),
+            window_len,
+            // MUST-14/65, B3.1: MSS and window scale only on SYNs.
+            window_scale: (plan.syn && self.ws_ok).then_some(self.rcv_shift),
+            max_seg_size: plan
+                .syn
+                .then(|| u16::try_from(self.local_mss).unwrap_or(u16::MAX)),
+            sack_permitted: plan.syn && self.sack_ok,
+            sack_ranges: if sack { self.sack_ranges() } else { [None; 4] },
+            timestamp,
+            urgent_pointer: 0,
+            payload,
+        };
+        (repr, edge)
+    }
+
+    /// A bare `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` to send at once (CORE-4, B8.3).
+    pub(super) fn ack_reply(&mut self, now: Instant) -> TcpRepr<'static> {
+        let plan = SegmentPlan::control(self.snd_nxt, false, true);
+        let (repr, edge) = self.segment_repr(now, &plan, &[]);
+        self.rcv_edge = self.rcv_edge.max(edge);
+        self.last_ack_sent = self.rcv_nxt;
+        repr
+    }
+
+    /// The RST that `abort` owes: `<SEQ=SND.NXT><CTL=RST>`.
+    fn rst_segment(&self, seq: SeqNumber) -> TcpRepr<'static> {
+        let plan = SegmentPlan::control(seq, false, false);
+        let (mut repr, _) = self.segment_repr(Instant::ZERO, &plan, &[]);
+        repr.flags = TcpFlags::RST;
+        repr.window_len = 0;
+        repr.timestamp = None;
+        repr.sack_ranges = [None; 4];
+        repr
+    }
+
+    /// What sending `plan` changes: sequence variables, RTT timing, timers, owed ACKs.
+    fn commit(&mut self, now: Instant, plan: &SegmentPlan, edge: SeqNumber) {
+        let seq_len = plan.seq_len();
+        let end = plan.seq + seq_len;
+        match plan.purpose {
+            SegmentPurpose::Probe => self.probe_now = false,
+            SegmentPurpose::FastRetransmit => {
+                self.fast_retransmit = false;
+                self.count_retransmit();
+            }
+            SegmentPurpose::Normal if seq_len > 0 => {
+                if plan.seq < self.snd_max {
+                    self.count_retransmit();
+                } else if self.rtt_probe.is_none() {
+                    self.rtt_probe = Some((end, now));
+                }
+                self.snd_nxt = end;
+                self.snd_max = self.snd_max.max(end);
+            }
+            SegmentPurpose::Normal => {}
+        }
+        if seq_len > 0 {
+            self.last_send = now;
+            // B1.10: start the timer when data goes out and it is idle.
+            let rto = self.rtt.rto();
+            self.timers
+                .set_if_idle(Timer::Retransmit, now.saturating_add(rto));
+            self.arm_user_timeout(now);
+        }
+        if plan.ack {
+            self.ack_now = false;
+            self.window_update = false;
+            self.unacked_bytes = 0;
+            self.timers.stop(Timer::DelayedAck);
+            self.last_ack_sent = self.rcv_nxt;
+            self.rcv_edge = self.rcv_edge.max(edge);
+        }
+        self.counters.segments_out = self.counters.segments_out.wrapping_add(1);
+    }
+
+    fn count_retransmit(&mut self) {
+        self.counters.retransmits = self.counters.retransmits.wrapping_add(1);
+    }
+
+    /// RFC 5681 §4.1: after an idle period longer than one RTO, new data starts again
+    /// from the restart window instead of a stale, possibly large, cwnd.
+    fn restart_after_idle(&mut self, now: Instant) {
+        let idle = self.snd_una == self.snd_max && self.snd_max != self.iss;
+        let has_data = self.tx_buffer.len()
+            > self
+                .snd_nxt
+                .bytes_since(self.data_seq())
+                .unwrap_or(usize::MAX);
+        let quiet = now.saturating_duration_since(self.last_send) > self.rtt.rto();
+        if idle && has_data && quiet && self.state.is_synchronized() {
+            self.cc.on_idle_restart();
+            // Once per idle period.
+            self.last_send = now;
+        }
+    }
+
+    /// Acts on every timer that expired by `now` (CORE-18).
+    fn on_timers(&mut self, now: Instant) {
+        if self.timers.is_expired(Timer::UserTimeout, now) {
+            if self.state == State::SynReceived && self.passive {
+                // A handshake that never completed: the listener listens again.
+                self.return_to_listen();
+            } else {
+                // MUST-20 (R2): give up and report it.
+                self.enter_closed(Some(CloseReason::TimedOut));
+            }
+            return;
+        }
+        if self.timers.is_expired(Timer::TimeWait, now) {
+            self.enter_closed(None);
+            return;
+        }
+        if self.timers.is_expired(Timer::Retransmit, now) {
+            self.on_retransmit_timeout();
+        }
+        if self.timers.is_expired(Timer::DelayedAck, now) {
+            self.timers.stop(Timer::DelayedAck);
+            self.ack_now = true;
+        }
+        if self.timers.is_expired(Timer::Persist, now) {
+            self.timers.stop(Timer::Persist);
+            self.probe_now = true;
+            self.persist_backoff = self.persist_backoff.saturating_add(1);
+        }
+        if self.timers.is_expired(Timer::KeepAlive, now) {
+            self.timers.stop(Timer::KeepAlive);
+            // MUST-26: only when nothing is outstanding.
+            self.probe_now = self.snd_una == self.snd_max;
+        }
+    }
+
+    /// B1.11: go back to SND.UNA and send again, with the RTO doubled; congestion
+    /// control collapses the window; Karn: the timed segment gives no sample.
+    fn on_retransmit_timeout(&mut self) {
+        self.timers.stop(Timer::Retransmit);
+        let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
+        self.snd_nxt = self.snd_una;
+        self.rtt.backoff();
+        self.loss.on_rto(&mut self.cc, self.snd_max, in_flight);
+        self.rtt_probe = None;
+        self.fast_retransmit = false;
+        self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
+    }
+
+    /// Arms or stops the persist and keep-alive timers after anything changed.
+    pub(super) fn update_idle_timers(&mut self, now: Instant) {
+        let open = matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
+        );
+        let idle = self.snd_una == self.snd_max;
+        let unsent = self.tx_buffer.len()
+            > self
+                .snd_nxt
+                .bytes_since(self.data_seq())
+                .unwrap_or(usize::MAX);
+        // MUST-35/36, SHLD-29/30: a zero window with data waiting and nothing in flight
+        // is probed after one RTO, then at exponentially growing intervals.
+        if open && idle && unsent && self.snd_wnd == 0 {
+            let backoff = 1u32 << self.persist_backoff.min(6);
+            let interval = self
+                .rtt
+                .rto()
+                .saturating_mul(backoff)
+                .min(Duration::from_secs(60));
+            self.timers
+                .set_if_idle(Timer::Persist, now.saturating_add(interval));
+        } else {
+            self.timers.stop(Timer::Persist);
+        }
+        let keep_alive = matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait2
+        );
+        match self.config.keep_alive {
+            Some(interval) if keep_alive => {
+                self.timers
+                    .set_if_idle(Timer::KeepAlive, now.saturating_add(interval));
+            }
+            _ => self.timers.stop(Timer::KeepAlive),
+        }
+    }
+}

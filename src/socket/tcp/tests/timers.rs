@@ -1,0 +1,241 @@
+//! Time: retransmission (RFC 6298, Karn, backoff), fast retransmit, delayed ACK,
+//! zero-window probing, keep-alive, user timeout (B1, B2, MUST-18..29, MUST-35..40).
+
+use super::*;
+
+const DATA: &[u8; 8192] = &[0x42; 8192];
+
+#[test]
+fn an_unacknowledged_segment_is_resent_after_one_rto_then_with_the_rto_doubled() {
+    // B1.1 (initial RTO 1 s), B1.9, B1.11, MUST-19.
+    let mut c = Conv::established(plain_config(), 1024, 1024);
+    let handshake_rtt = c.socket.rtt_estimate();
+    c.socket.send_slice(b"hello").unwrap();
+    let first = c.out().unwrap();
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1000)));
+    c.at_ms(999).expect_silence();
+    assert_eq!(c.at_ms(1000).out(), Some(first));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(3000)));
+    c.at_ms(2999).expect_silence();
+    assert_eq!(c.at_ms(3000).out(), Some(first));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(7000)));
+    assert_eq!(c.socket.counters().retransmits, 2);
+    assert_eq!(c.socket.counters().timeouts, 2);
+    // Karn (B1.6): the ACK of a resent segment gives no sample.
+    c.at_ms(3100);
+    c.feed(&seg(1, c.ack(6)));
+    assert_eq!(c.socket.rtt_estimate(), handshake_rtt);
+    assert_eq!(
+        c.socket.poll_at(),
+        None,
+        "timer stops when all is acknowledged"
+    );
+}
+
+#[test]
+fn a_clean_ack_gives_an_rtt_sample_and_restarts_the_timer() {
+    // B1.2, B1.10.
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.socket.set_nodelay(true);
+    c.socket.send_slice(b"abc").unwrap();
+    c.out().unwrap();
+    c.at_ms(100);
+    c.socket.send_slice(b"def").unwrap();
+    c.out().unwrap();
+    c.at_ms(300);
+    c.feed(&seg(1, c.ack(4)));
+    // The handshake gave a first sample of 0; this one: SRTT = 7/8 * 0 + 1/8 * 300 ms.
+    assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_micros(37_500)));
+    // RTTVAR = 75 ms, RTO = 37.5 + 300 ms, floored to 1 s (B1.4); restarted now.
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1300)));
+}
+
+#[test]
+fn a_syn_is_retransmitted_with_backoff() {
+    // MUST-22, B1.11.
+    let (mut c, syn) = Conv::active(plain_config(), 64, 64);
+    assert_eq!(c.at_ms(1000).out(), Some(syn));
+    assert_eq!(c.at_ms(3000).out(), Some(syn));
+    c.at_ms(3500);
+    c.feed(&with(seg(0, c.ack(1)), TcpFlags::SYN));
+    assert_eq!(c.socket.state(), State::Established);
+    // B1.12: after a SYN timeout, data transfer starts with an RTO of at least 3 s.
+    assert_eq!(c.socket.rto(), Duration::from_secs(3));
+}
+
+#[test]
+fn three_duplicate_acks_trigger_a_fast_retransmit() {
+    // B2 (RFC 5681 §3.2), via the congestion controller.
+    let mut c = Conv::established(plain_config(), 1024, 8192);
+    c.socket.send_slice(&DATA[..5000]).unwrap();
+    let sent = c.out_all();
+    assert_eq!(sent.len(), 5);
+    // One ACK of new data, then two duplicates: nothing yet.
+    for _ in 0..3 {
+        c.feed(&seg(1, c.ack(1001)));
+    }
+    c.expect_silence();
+    c.feed(&seg(1, c.ack(1001)));
+    let again = c.out().unwrap();
+    assert_eq!(again.seq_number, c.seq(1001));
+    assert_eq!(again.payload.len(), 1000);
+    assert_eq!(c.socket.counters().fast_retransmits, 1);
+    // A partial ACK (RFC 6582) resends the next hole.
+    c.feed(&seg(1, c.ack(2001)));
+    let hole = c.out().unwrap();
+    assert_eq!(hole.seq_number, c.seq(2001));
+    // The full ACK ends recovery.
+    c.feed(&seg(1, c.ack(5001)));
+    assert_eq!(c.socket.send_queue(), 0);
+}
+
+#[test]
+fn a_single_segment_is_acked_after_the_delay_and_two_full_ones_at_once() {
+    // SHLD-18/19, MUST-40, MUST-58.
+    let config = TcpConfig {
+        delayed_ack: Some(Duration::from_millis(40)),
+        mss: 100,
+        ..plain_config()
+    };
+    let mut c = Conv::established(config, 1024, 64);
+    c.feed(&data(seg(1, c.ack(1)), &DATA[..100]));
+    c.expect_silence();
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(40)));
+    let ack = c.at_ms(40).out().unwrap();
+    assert_eq!(ack.ack_number, Some(SeqNumber(PEER_ISN + 101)));
+    c.feed(&data(seg(101, c.ack(1)), &DATA[..100]));
+    c.feed(&data(seg(201, c.ack(1)), &DATA[..100]));
+    let ack = c.out().unwrap();
+    assert_eq!(ack.ack_number, Some(SeqNumber(PEER_ISN + 301)));
+    c.expect_silence();
+    // Data we send carries the ACK, which stops the delayed-ACK timer.
+    c.feed(&data(seg(301, c.ack(1)), &DATA[..10]));
+    c.socket.send_slice(b"x").unwrap();
+    let out = c.out().unwrap();
+    assert_eq!(out.ack_number, Some(SeqNumber(PEER_ISN + 311)));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1040)));
+}
+
+#[test]
+fn a_zero_window_is_probed_with_backoff_and_the_connection_stays_open() {
+    // MUST-35/36/37, SHLD-29/30: first probe after one RTO, then exponential.
+    let mut c = Conv::established(plain_config(), 64, 64);
+    c.feed(&TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1))
+    });
+    c.socket.send_slice(b"wait").unwrap();
+    c.expect_silence();
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1000)));
+    let probe = c.at_ms(1000).out().unwrap();
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 0, Some(1), 64));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(3000)));
+    let zero = TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1))
+    };
+    c.feed(&zero);
+    assert_eq!(c.at_ms(3000).out(), Some(probe));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(7000)));
+    // Hours of zero window do not close the connection (MUST-37).
+    for i in 0..20 {
+        c.at_ms(7000 + i * 60_000).out_all();
+        c.feed(&zero);
+    }
+    assert_eq!(c.socket.state(), State::Established);
+    // The window opens: the data goes.
+    c.feed(&seg(1, c.ack(1)));
+    let out = c.out().unwrap();
+    assert_eq!(out.payload, b"wait");
+}
+
+#[test]
+fn keep_alive_probes_an_idle_connection_and_one_lost_probe_is_not_fatal() {
+    // CORE-20, MUST-24..29, SHLD-12: <SEQ=SND.NXT-1>, no data.
+    let mut c = Conv::established(plain_config(), 64, 64);
+    c.socket.set_keep_alive(Some(Duration::from_secs(10)));
+    c.expect_silence();
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_secs(10)));
+    let probe = c.at_ms(10_000).out().unwrap();
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 0, Some(1), 64));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_secs(20)));
+    assert_eq!(c.at_ms(20_000).out(), Some(probe));
+    assert_eq!(c.socket.state(), State::Established);
+    // Any arrival restarts the idle clock (MUST-26).
+    c.at_ms(21_000);
+    c.feed(&seg(1, c.ack(1)));
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_secs(31)));
+    c.socket.set_keep_alive(None);
+    c.expect_silence();
+    assert_eq!(c.socket.poll_at(), None, "MUST-25: off means no timer");
+}
+
+#[test]
+fn the_user_timeout_closes_a_connection_whose_data_goes_unacknowledged() {
+    // MUST-20/21, CORE-18.
+    let mut c = Conv::established(plain_config(), 64, 64);
+    c.socket.set_user_timeout(Some(Duration::from_secs(10)));
+    c.socket.send_slice(b"lost").unwrap();
+    c.out().unwrap();
+    for ms in [1000, 3000, 7000] {
+        c.at_ms(ms).out().unwrap();
+    }
+    c.at_ms(10_000).expect_silence();
+    assert_eq!(c.socket.state(), State::Closed);
+    assert_eq!(c.socket.close_reason(), Some(CloseReason::TimedOut));
+    assert_eq!(c.socket.recv_slice(&mut [0; 4]), Err(RecvError::Reset));
+}
+
+#[test]
+fn timestamps_give_rtt_samples_even_for_retransmitted_segments() {
+    // B1.6, B3.11: TSecr identifies the copy; RTTM on each ACK advancing SND.UNA.
+    let config = TcpConfig {
+        timestamps: true,
+        ..plain_config()
+    };
+    let mut c = Conv::new(config, 64, 64);
+    c.socket.listen(80).unwrap();
+    let ts = |v, e| Some(TcpTimestampRepr { tsval: v, tsecr: e });
+    c.feed(&TcpRepr {
+        timestamp: ts(1, 0),
+        ..with(seg(0, None), TcpFlags::SYN)
+    });
+    c.iss = initial_seq_number(KEY, c.now, local(), remote());
+    let synack = c.out().unwrap();
+    let our_ts = synack.timestamp.unwrap().tsval;
+    c.at_ms(250);
+    c.feed(&TcpRepr {
+        timestamp: ts(2, our_ts),
+        ..seg(1, c.ack(1))
+    });
+    assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_millis(250)));
+}
+
+#[test]
+fn a_passive_handshake_that_times_out_returns_the_socket_to_listen() {
+    // CORE-10 (MUST-11): a passive SYN-RECEIVED falls back to LISTEN.
+    let config = TcpConfig {
+        user_timeout: Some(Duration::from_secs(5)),
+        ..plain_config()
+    };
+    let mut c = Conv::passive(config, 64, 64);
+    for ms in [1000, 3000] {
+        assert!(c.at_ms(ms).out().unwrap().flags.contains(TcpFlags::SYN));
+    }
+    c.at_ms(5000).expect_silence();
+    assert_eq!(c.socket.state(), State::Listen);
+}
+
+#[test]
+fn after_an_idle_rto_the_congestion_window_restarts() {
+    // RFC 5681 §4.1.
+    let mut c = Conv::established(plain_config(), 1024, 8192);
+    c.socket.send_slice(&DATA[..3000]).unwrap();
+    c.out_all();
+    c.feed(&seg(1, c.ack(3001)));
+    let grown = c.socket.cwnd();
+    c.at_ms(5000);
+    c.socket.send_slice(&DATA[..3000]).unwrap();
+    c.out_all();
+    assert!(c.socket.cwnd() < grown, "{} vs {grown}", c.socket.cwnd());
+}
