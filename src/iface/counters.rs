@@ -158,6 +158,10 @@ counters! {
     "tcp" tcp_bad_header,
     /// TCP segments with a bad checksum.
     "tcp" tcp_bad_checksum,
+    /// TCP segments delivered to a socket.
+    "tcp" tcp_rx,
+    /// TCP segments sent by sockets.
+    "tcp" tcp_tx,
     /// TCP segments for which no socket exists.
     "tcp" tcp_rx_no_socket,
     /// RSTs sent in answer to segments for no socket.

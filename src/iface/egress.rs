@@ -668,37 +668,51 @@ impl Interface<'_> {
         sockets: &mut SocketSet<'_>,
     ) -> bool {
         let mut sent_any = false;
-        // Bounded: each socket dispatches at most once per pass over the list as it was.
-        let mut budget = sockets.capacity().saturating_mul(2).max(1);
-        while budget > 0 {
+        // Bounded: at most `capacity` sockets per poll, each sending at most
+        // PER_SOCKET_BURST packets, so one busy socket cannot starve the rest.
+        const PER_SOCKET_BURST: usize = 64;
+        let mut budget = sockets.capacity().max(1);
+        'sockets: while budget > 0 {
             budget -= 1;
             let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
                 break;
             };
-            let Some(mut socket) = sockets.slot_mut(index) else {
-                continue;
-            };
-            let Interface {
-                inner, neighbors, ..
-            } = &mut *self;
-            let result = match &mut *socket {
-                Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
-                    inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
-                }),
-                Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
-                    inner.dispatch_icmp(neighbors, device, now, remote, message)
-                }),
-                Socket::Raw(raw) => raw.dispatch(now, |packet| {
-                    inner.dispatch_raw(neighbors, device, now, packet)
-                }),
-                // Placeholder until the interface drives TCP sockets.
-                Socket::Tcp(_) => Ok(()),
-            };
-            drop(socket);
-            match result {
-                Ok(()) => sent_any = true,
-                Err(DispatchError::Dropped) => sent_any = true,
-                Err(DispatchError::Exhausted) => break,
+            for _ in 0..PER_SOCKET_BURST {
+                let Some(mut socket) = sockets.slot_mut(index) else {
+                    continue 'sockets;
+                };
+                let Interface {
+                    inner, neighbors, ..
+                } = &mut *self;
+                let result = match &mut *socket {
+                    Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
+                        inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
+                    }),
+                    Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
+                        inner.dispatch_icmp(neighbors, device, now, remote, message)
+                    }),
+                    Socket::Raw(raw) => raw.dispatch(now, |packet| {
+                        inner.dispatch_raw(neighbors, device, now, packet)
+                    }),
+                    Socket::Tcp(tcp) => {
+                        let remote = tcp.remote_endpoint().map(|r| r.ip());
+                        let cx = inner.tcp_context(now, remote);
+                        tcp.dispatch(&cx, |src, dst, repr| {
+                            inner.dispatch_tcp(neighbors, device, now, src, dst, repr)
+                        })
+                    }
+                };
+                let more = crate::socket::Indexed::wants_dispatch(&*socket);
+                // Dropping the guard resyncs the socket: back on the ready list if it
+                // still has something to send, its timer in the heap.
+                drop(socket);
+                match result {
+                    Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
+                    Err(DispatchError::Exhausted) => break 'sockets,
+                }
+                if !more {
+                    break;
+                }
             }
         }
         sent_any
@@ -706,6 +720,49 @@ impl Interface<'_> {
 }
 
 impl InterfaceInner<'_> {
+    /// What a TCP socket needs from the interface for one call: the time, the ISN key
+    /// and the largest payload a segment to `remote` can carry (RFC 9293 §3.7.1: MTU less
+    /// the IP and TCP headers of that version).
+    pub(super) fn tcp_context(
+        &self,
+        now: Instant,
+        remote: Option<IpAddress>,
+    ) -> crate::socket::tcp::TcpContext {
+        let ip_header = match remote {
+            Some(IpAddress::V4(_)) => IPV4_HEADER_LEN,
+            _ => IPV6_HEADER_LEN,
+        };
+        let mss = self
+            .caps
+            .ip_mtu()
+            .saturating_sub(ip_header + TCP_HEADER_LEN);
+        crate::socket::tcp::TcpContext {
+            now,
+            isn_key: self.tcp_isn_key,
+            mss: u16::try_from(mss).unwrap_or(u16::MAX),
+        }
+    }
+
+    fn dispatch_tcp<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        src: IpAddress,
+        dst: IpAddress,
+        repr: &TcpRepr<'_>,
+    ) -> Result<(), DispatchError> {
+        let Some(ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
+            return Err(DispatchError::Dropped);
+        };
+        let caps = self.caps.checksum;
+        self.send_ip(neighbors, device, now, ip, |buf| {
+            repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &caps);
+        })?;
+        self.counters.tcp_tx += 1;
+        Ok(())
+    }
+
     fn dispatch_udp<D: Device + ?Sized>(
         &mut self,
         neighbors: &mut NeighborCache<'_>,

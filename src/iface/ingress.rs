@@ -546,7 +546,7 @@ impl InterfaceInner<'_> {
                 self.process_icmpv6(now, neighbors, sockets, &v6, meta, payload)
             }
             (_, IpProtocol::Udp) => self.process_udp(now, sockets, ip, meta, payload, packet),
-            (_, IpProtocol::Tcp) => self.process_tcp(now, ip, meta, payload),
+            (_, IpProtocol::Tcp) => self.process_tcp(now, sockets, ip, meta, payload),
             (IpRepr::Ipv6(_), IpProtocol::Ipv6NoNxt) => {}
             (IpRepr::Ipv4(v4), _) if !raw_delivered => {
                 // C3.15: Protocol Unreachable.
@@ -638,7 +638,14 @@ impl InterfaceInner<'_> {
 
     /// With no TCP socket yet listening anywhere, every segment is answered as RFC 9293
     /// §3.10.7.1 says for CLOSED: a RST unless it is one.
-    fn process_tcp(&mut self, _now: Instant, ip: IpRepr, meta: IpMeta, payload: &[u8]) {
+    fn process_tcp(
+        &mut self,
+        now: Instant,
+        sockets: &mut SocketSet<'_>,
+        ip: IpRepr,
+        meta: IpMeta,
+        payload: &[u8],
+    ) {
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         let checksums = self.caps.checksum;
         let Ok(view) = TcpPacket::new_checked(payload) else {
@@ -656,6 +663,28 @@ impl InterfaceInner<'_> {
                 return;
             }
         };
+        // Demux: the connection's 4-tuple first, then a listener on the exact address,
+        // then one on any address. Segments to broadcast or multicast never reach TCP.
+        if meta.dst_unicast {
+            let local = core::net::SocketAddr::new(dst, repr.dst_port);
+            let remote = core::net::SocketAddr::new(src, repr.src_port);
+            let handle = sockets
+                .lookup(&DemuxKey::TcpConnection { local, remote })
+                .or_else(|| sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(local))))
+                .or_else(|| {
+                    sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(repr.dst_port)))
+                });
+            if let Some(mut socket) = handle.and_then(|h| sockets.get_mut(h)) {
+                if let Socket::Tcp(tcp) = &mut *socket {
+                    self.counters.tcp_rx += 1;
+                    let cx = self.tcp_context(now, Some(src));
+                    if let Some(reply) = tcp.process(&cx, src, dst, &repr) {
+                        self.send_tcp_reply(dst, src, &reply);
+                    }
+                    return;
+                }
+            }
+        }
         self.counters.tcp_rx_no_socket += 1;
         if repr.flags.contains(TcpFlags::RST) || !meta.dst_unicast {
             return;
@@ -683,13 +712,20 @@ impl InterfaceInner<'_> {
             urgent_pointer: 0,
             payload: &[],
         };
-        let Some(reply_ip) = self.reply_ip(dst, src, IpProtocol::Tcp, rst.buffer_len()) else {
+        self.send_tcp_reply(dst, src, &rst);
+        self.counters.tcp_tx_rst += 1;
+    }
+
+    /// Builds an immediate TCP reply (RST, challenge ACK) from `src` to `dst` as the
+    /// pending reply.
+    fn send_tcp_reply(&mut self, src: IpAddress, dst: IpAddress, repr: &TcpRepr<'_>) {
+        let Some(reply_ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
             return;
         };
         let tx_caps = self.caps.checksum;
         self.build_reply(reply_ip, |buf| {
-            rst.emit(&mut TcpPacket::new_unchecked(buf), &dst, &src, &tx_caps);
+            repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &tx_caps);
         });
-        self.counters.tcp_tx_rst += 1;
+        self.counters.tcp_tx += 1;
     }
 }

@@ -174,6 +174,8 @@ struct InterfaceInner<'a> {
     resolved_overflow: bool,
     ident_key: [u64; 2],
     ident_counter: u32,
+    /// The secret of the TCP ISN function (RFC 6528, CONFORMANCE B9.2).
+    tcp_isn_key: [u64; 2],
     icmp_tokens: TokenBucket,
     counters: Counters,
 }
@@ -277,6 +279,7 @@ impl<'a> InterfaceInner<'a> {
             resolved_overflow: false,
             ident_key: [rng.next_u64(), rng.next_u64()],
             ident_counter: rng.next_u32(),
+            tcp_isn_key: [rng.next_u64(), rng.next_u64()],
             icmp_tokens,
             counters: Counters::default(),
         }
@@ -352,6 +355,12 @@ impl<'a> Interface<'a> {
     /// Reassembly statistics.
     pub fn reassembly_stats(&self) -> &ReassemblyStats {
         self.reassembler.stats()
+    }
+
+    /// The context a TCP socket's `connect` needs: the time, the interface's ISN key and
+    /// the MSS for a peer at `remote`.
+    pub fn tcp_context(&self, now: Instant, remote: IpAddress) -> crate::socket::tcp::TcpContext {
+        self.inner.tcp_context(now, Some(remote))
     }
 
     /// The capabilities of the device, as read at construction.

@@ -62,7 +62,6 @@ impl Socket<'_> {
     /// `cx.now` are acted on first (a timeout rewinds SND.NXT, TIME-WAIT ends, ...). On
     /// `Err(Exhausted)` the segment is not counted as sent and is built again at the next
     /// call; on `Err(Dropped)` it counts as sent and lost (retransmission covers it).
-    #[cfg_attr(not(test), allow(dead_code))] // until the interface drives TCP
     pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<(), DispatchError>
     where
         F: FnOnce(IpAddress, IpAddress, &TcpRepr<'_>) -> Result<(), DispatchError>,

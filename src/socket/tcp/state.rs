@@ -83,7 +83,6 @@ impl Socket<'_> {
     /// an empty segment to send back at once from `dst` to `src` (a RST, a challenge
     /// ACK, or the ACK for an unacceptable segment); data and ordinary ACKs go out
     /// through `dispatch`. Never panics, whatever the segment.
-    #[cfg_attr(not(test), allow(dead_code))] // until the interface drives TCP
     pub(crate) fn process(
         &mut self,
         cx: &TcpContext,

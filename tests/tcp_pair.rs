@@ -1,0 +1,101 @@
+//! TCP between two skiff interfaces on one cable: handshake, a transfer each way,
+//! and the close, through the interface's demux and dispatch.
+
+mod common;
+
+use common::{Host, cable, run};
+use skiff::socket::tcp::{self, State};
+use skiff::time::{Duration, Instant};
+
+fn pair() -> (Host, Host) {
+    let (a, b) = cable();
+    (Host::new(a, 1, 11), Host::new(b, 2, 22))
+}
+
+fn transfer(server_addr: &str, client_addr: &str) {
+    let (mut a, mut b) = pair();
+    let mut server = tcp::Socket::with_capacity(64 * 1024, 64 * 1024);
+    server.listen(80).unwrap();
+    let hs = b.sockets.add_socket(server).unwrap();
+    let remote: core::net::SocketAddr = server_addr.parse().unwrap();
+    let local: core::net::SocketAddr = client_addr.parse().unwrap();
+    let mut client = tcp::Socket::with_capacity(64 * 1024, 64 * 1024);
+    let cx = a.iface.tcp_context(Instant::ZERO, remote.ip());
+    client.connect(&cx, remote, local).unwrap();
+    let hc = a.sockets.add_socket(client).unwrap();
+
+    let upload: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let download: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let (mut up_sent, mut down_sent) = (0, 0);
+    let (mut up_got, mut down_got) = (Vec::new(), Vec::new());
+    let mut now = Instant::ZERO;
+    for _ in 0..20_000 {
+        run(&mut a, &mut b, &mut now, 1, Duration::from_micros(100));
+        {
+            let mut c = a.sockets.get_mut_as::<tcp::Socket>(hc).unwrap();
+            if c.can_send() && up_sent < upload.len() {
+                up_sent += c.send_slice(&upload[up_sent..]).unwrap();
+            }
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = c.recv_slice(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                down_got.extend_from_slice(&buf[..n]);
+            }
+            if up_sent == upload.len()
+                && down_got.len() == download.len()
+                && c.state() == State::Established
+            {
+                c.close().unwrap();
+            }
+        }
+        {
+            let mut s = b.sockets.get_mut_as::<tcp::Socket>(hs).unwrap();
+            if s.can_send() && down_sent < download.len() {
+                down_sent += s.send_slice(&download[down_sent..]).unwrap();
+            }
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = s.recv_slice(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                up_got.extend_from_slice(&buf[..n]);
+            }
+            if s.state() == State::CloseWait {
+                s.close().unwrap();
+            }
+        }
+        let client_state = a.sockets.get_as::<tcp::Socket>(hc).unwrap().state();
+        let server_state = b.sockets.get_as::<tcp::Socket>(hs).unwrap().state();
+        if client_state == State::TimeWait && server_state == State::Closed {
+            break;
+        }
+    }
+    assert_eq!(up_got.len(), upload.len(), "upload incomplete");
+    assert!(up_got == upload, "upload corrupted");
+    assert!(
+        down_got == download,
+        "download incomplete or corrupted ({} bytes)",
+        down_got.len()
+    );
+    assert_eq!(
+        a.sockets.get_as::<tcp::Socket>(hc).unwrap().state(),
+        State::TimeWait
+    );
+    assert_eq!(
+        b.sockets.get_as::<tcp::Socket>(hs).unwrap().state(),
+        State::Closed
+    );
+    assert!(a.iface.counters().tcp_tx > 0 && b.iface.counters().tcp_rx > 0);
+}
+
+#[test]
+fn tcp_over_ipv4_transfers_both_ways_and_closes_through_the_interface() {
+    transfer("192.0.2.2:80", "192.0.2.1:40000");
+}
+
+#[test]
+fn tcp_over_ipv6_transfers_both_ways_and_closes_through_the_interface() {
+    transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
+}
