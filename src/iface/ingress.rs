@@ -689,29 +689,8 @@ impl InterfaceInner<'_> {
         if repr.flags.contains(TcpFlags::RST) || !meta.dst_unicast {
             return;
         }
-        let (seq, ack, flags) = match repr.ack_number {
-            Some(ack) => (ack, None, TcpFlags::RST),
-            None => (
-                SeqNumber(0),
-                Some(repr.seq_number + repr.segment_len()),
-                TcpFlags::RST | TcpFlags::ACK,
-            ),
-        };
-        let rst = TcpRepr {
-            src_port: repr.dst_port,
-            dst_port: repr.src_port,
-            flags,
-            seq_number: seq,
-            ack_number: ack,
-            window_len: 0,
-            window_scale: None,
-            max_seg_size: None,
-            sack_permitted: false,
-            sack_ranges: [None; 4],
-            timestamp: None,
-            urgent_pointer: 0,
-            payload: &[],
-        };
+        // CORE-7: the same RST a closed socket sends.
+        let rst = crate::socket::tcp::rst_reply(&repr);
         self.send_tcp_reply(dst, src, &rst);
         self.counters.tcp_tx_rst += 1;
     }

@@ -42,6 +42,7 @@ mod tests;
 pub use self::congestion::{CongestionAlgorithm, CongestionControl};
 pub use self::error::{CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError};
 pub use self::rtt::{RttConfig, RttEstimator};
+pub(crate) use self::state::rst_reply;
 
 use self::congestion::{Congestion, LossRecovery};
 use self::timer::{Timer, TimerTable};
