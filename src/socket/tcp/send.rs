@@ -408,9 +408,19 @@ impl Socket<'_> {
     pub(super) fn update_idle_timers(&mut self, now: Instant) {
         let open = matches!(
             self.state,
-            State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::FinWait2
+                | State::Closing
+                | State::LastAck
         );
-        let idle = self.snd_una == self.snd_max;
+        // Nothing in flight that the retransmission timer still guards. This is also
+        // the case after a timeout rewound SND.NXT to SND.UNA while the window was
+        // zero: go-back-N cannot resend into a zero window, so without the persist
+        // timer nothing would ever be sent again (found by simulation: a reordered
+        // window-0 ACK overtook the window update).
+        let unguarded = self.timers.get(Timer::Retransmit).is_none();
         let unsent = self.tx_buffer.len()
             > self
                 .snd_nxt
@@ -418,7 +428,7 @@ impl Socket<'_> {
                 .unwrap_or(usize::MAX);
         // MUST-35/36, SHLD-29/30: a zero window with data waiting and nothing in flight
         // is probed after one RTO, then at exponentially growing intervals.
-        if open && idle && unsent && self.snd_wnd == 0 {
+        if open && unguarded && unsent && self.snd_wnd == 0 {
             let backoff = 1u32 << self.persist_backoff.min(6);
             let interval = self
                 .rtt

@@ -239,3 +239,36 @@ fn after_an_idle_rto_the_congestion_window_restarts() {
     c.out_all();
     assert!(c.socket.cwnd() < grown, "{} vs {grown}", c.socket.cwnd());
 }
+
+#[test]
+fn a_zero_window_with_data_in_flight_is_probed_after_the_timeout_and_sending_resumes() {
+    // MUST-35/36, SHLD-29: data is in flight when the window closes (here: a reordered
+    // window-0 ACK overtook the window update, as found by simulation). The timeout
+    // rewinds SND.NXT, go-back-N cannot resend into the zero window, so the persist
+    // timer must take over; its probe draws the window update and the data goes again.
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    let first = c.out().unwrap();
+    assert_eq!(first.payload.len(), 1000);
+    c.at_ms(10);
+    c.feed(&TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1))
+    });
+    // The segment was lost; the timeout fires but nothing fits the window.
+    c.at_ms(1000).expect_silence();
+    assert_eq!(c.socket.counters().timeouts, 1);
+    // One (backed-off) RTO later, a probe <SEQ=SND.UNA-1>.
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(3000)));
+    c.at_ms(2999).expect_silence();
+    let probe = c.at_ms(3000).out().expect("zero-window probe");
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 0, Some(1), 1024));
+    // The answer reopens the window: the data is resent.
+    c.at_ms(3010);
+    c.feed(&seg(1, c.ack(1)));
+    let again = c.out().expect("data after the window update");
+    assert_eq!(again.seq_number, c.seq(1));
+    assert_eq!(again.payload.len(), 1000);
+    c.feed(&seg(1, c.ack(1001)));
+    assert_eq!(c.socket.send_queue(), 0);
+}
