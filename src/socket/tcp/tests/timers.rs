@@ -241,6 +241,49 @@ fn after_an_idle_rto_the_congestion_window_restarts() {
 }
 
 #[test]
+fn three_duplicate_acks_with_sack_blocks_trigger_a_fast_retransmit_of_snd_una() {
+    // B2.1, B2.10 (RFC 5681 §3.2), B4: SACK blocks that grow from one duplicate to the
+    // next do not make the ACKs "new": the third retransmits the segment at SND.UNA.
+    let config = TcpConfig {
+        sack: true,
+        ..plain_config()
+    };
+    let mut c = Conv::new(config, 1024, 8192);
+    c.socket.listen(80).unwrap();
+    let syn = TcpRepr {
+        max_seg_size: Some(1000),
+        sack_permitted: true,
+        ..with(seg(0, None), TcpFlags::SYN)
+    };
+    c.feed(&syn);
+    c.iss = initial_seq_number(KEY, c.now, local(), remote());
+    assert!(c.out().unwrap().sack_permitted);
+    c.feed(&seg(1, c.ack(1)));
+    assert_eq!(c.socket.state(), State::Established);
+    c.socket.send_slice(&DATA[..5000]).unwrap();
+    assert_eq!(c.out_all().len(), 5);
+    // The first segment is lost; each later one draws a duplicate ACK with SACK.
+    let mut limited = Vec::new();
+    for k in 1..=3usize {
+        let left = c.seq(1001).0;
+        let right = c.seq(1001 + 1000 * k).0;
+        let dup = TcpRepr {
+            sack_ranges: [Some((left, right)), None, None, None],
+            ..seg(1, c.ack(1))
+        };
+        assert_eq!(c.feed(&dup), None);
+        limited.extend(c.out_all());
+    }
+    let again = limited
+        .iter()
+        .find(|s| s.seq_number == c.seq(1))
+        .expect("fast retransmit of SND.UNA's segment");
+    assert_eq!(again.payload.len(), 1000);
+    assert_eq!(c.socket.counters().fast_retransmits, 1);
+    assert_eq!(c.socket.counters().timeouts, 0);
+}
+
+#[test]
 fn a_zero_window_with_data_in_flight_is_probed_after_the_timeout_and_sending_resumes() {
     // MUST-35/36, SHLD-29: data is in flight when the window closes (here: a reordered
     // window-0 ACK overtook the window update, as found by simulation). The timeout
