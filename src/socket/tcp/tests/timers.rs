@@ -315,3 +315,32 @@ fn a_zero_window_with_data_in_flight_is_probed_after_the_timeout_and_sending_res
     c.feed(&seg(1, c.ack(1001)));
     assert_eq!(c.socket.send_queue(), 0);
 }
+
+#[test]
+fn data_queued_after_the_window_closed_asks_for_a_dispatch_that_arms_the_persist_timer() {
+    // MUST-35/36: the window closes while nothing is queued (all data acknowledged);
+    // the application queues more afterwards. `send` has no clock, so the socket must
+    // ask the interface for a dispatch, which arms the persist timer; otherwise the
+    // interface never polls it again and the connection stalls for good (found by
+    // simulation, SKIFF_SEED=9 in the soak).
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    c.out().unwrap();
+    c.at_ms(10);
+    c.feed(&TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1001))
+    });
+    assert_eq!(c.socket.poll_at(), None);
+    assert!(!c.socket.wants_dispatch());
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    assert!(c.socket.wants_dispatch(), "the interface must dispatch");
+    c.expect_silence();
+    assert!(!c.socket.wants_dispatch());
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1010)));
+    let probe = c.at_ms(1010).out().expect("zero-window probe");
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 1000, Some(1), 1024));
+    c.feed(&seg(1, c.ack(1001)));
+    let out = c.out().expect("data after the window update");
+    assert_eq!(out.seq_number, c.seq(1001));
+}
