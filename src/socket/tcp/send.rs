@@ -101,9 +101,9 @@ impl Socket<'_> {
     }
 
     /// Whether `dispatch` would send something now (ignoring timers, which `poll_at`
-    /// reports).
+    /// reports), or must run to arm the persist timer.
     pub(super) fn segment_due(&self) -> bool {
-        self.rst_pending.is_some() || self.plan_segment().is_some()
+        self.rst_pending.is_some() || self.plan_segment().is_some() || self.persist_unarmed()
     }
 
     /// The effective send MSS for data (MUST-16, B3.16): the peer's MSS and our path's,
@@ -404,21 +404,43 @@ impl Socket<'_> {
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
     }
 
-    /// Arms or stops the persist and keep-alive timers after anything changed.
-    pub(super) fn update_idle_timers(&mut self, now: Instant) {
+    /// MUST-35/36: whether the persist timer should run: the window is zero, data
+    /// waits at SND.NXT and nothing in flight is guarded by the retransmission timer.
+    /// The last also holds after a timeout rewound SND.NXT to SND.UNA while the window
+    /// was zero: go-back-N cannot resend into a zero window, so without the persist
+    /// timer nothing would ever be sent again (found by simulation: a reordered
+    /// window-0 ACK overtook the window update).
+    fn persist_wanted(&self) -> bool {
         let open = matches!(
             self.state,
-            State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::FinWait2
+                | State::Closing
+                | State::LastAck
         );
-        let idle = self.snd_una == self.snd_max;
+        let unguarded = self.timers.get(Timer::Retransmit).is_none();
         let unsent = self.tx_buffer.len()
             > self
                 .snd_nxt
                 .bytes_since(self.data_seq())
                 .unwrap_or(usize::MAX);
+        open && unguarded && unsent && self.snd_wnd == 0
+    }
+
+    /// The persist timer should run but does not: the user queued data after the
+    /// window closed (`send` has no clock), so the socket asks for a dispatch, which
+    /// arms it.
+    fn persist_unarmed(&self) -> bool {
+        self.timers.get(Timer::Persist).is_none() && self.persist_wanted()
+    }
+
+    /// Arms or stops the persist and keep-alive timers after anything changed.
+    pub(super) fn update_idle_timers(&mut self, now: Instant) {
         // MUST-35/36, SHLD-29/30: a zero window with data waiting and nothing in flight
         // is probed after one RTO, then at exponentially growing intervals.
-        if open && idle && unsent && self.snd_wnd == 0 {
+        if self.persist_wanted() {
             let backoff = 1u32 << self.persist_backoff.min(6);
             let interval = self
                 .rtt

@@ -305,3 +305,23 @@ fn a_small_window_with_nothing_in_flight_is_filled_at_once() {
     assert_eq!(out[0].payload.len(), 100);
     assert_eq!(c.socket.rto_backoffs(), 0);
 }
+
+#[test]
+fn draining_a_full_receive_buffer_sends_a_window_update() {
+    // MUST-39 / RFC 9293 §3.8.6.2.2: the window closed to 0; once the application
+    // reads, the reopened window is advertised at once, without waiting for data.
+    let mut c = Conv::established(plain_config(), 1024, 64);
+    c.feed(&data(seg(1, c.ack(1)), &DATA[..512]));
+    assert_eq!(c.out().unwrap().window_len, 512);
+    c.feed(&data(seg(513, c.ack(1)), &DATA[..512]));
+    // The ACK of the data that filled the buffer advertises 0, not a stale window.
+    assert_eq!(c.out(), Some(c.ours(TcpFlags::empty(), 1, Some(1025), 0)));
+    c.expect_silence();
+    let mut buf = [0u8; 1024];
+    assert_eq!(c.socket.recv_slice(&mut buf), Ok(1024));
+    assert_eq!(
+        c.out(),
+        Some(c.ours(TcpFlags::empty(), 1, Some(1025), 1024))
+    );
+    c.expect_silence();
+}

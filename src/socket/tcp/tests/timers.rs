@@ -239,3 +239,108 @@ fn after_an_idle_rto_the_congestion_window_restarts() {
     c.out_all();
     assert!(c.socket.cwnd() < grown, "{} vs {grown}", c.socket.cwnd());
 }
+
+#[test]
+fn three_duplicate_acks_with_sack_blocks_trigger_a_fast_retransmit_of_snd_una() {
+    // B2.1, B2.10 (RFC 5681 §3.2), B4: SACK blocks that grow from one duplicate to the
+    // next do not make the ACKs "new": the third retransmits the segment at SND.UNA.
+    let config = TcpConfig {
+        sack: true,
+        ..plain_config()
+    };
+    let mut c = Conv::new(config, 1024, 8192);
+    c.socket.listen(80).unwrap();
+    let syn = TcpRepr {
+        max_seg_size: Some(1000),
+        sack_permitted: true,
+        ..with(seg(0, None), TcpFlags::SYN)
+    };
+    c.feed(&syn);
+    c.iss = initial_seq_number(KEY, c.now, local(), remote());
+    assert!(c.out().unwrap().sack_permitted);
+    c.feed(&seg(1, c.ack(1)));
+    assert_eq!(c.socket.state(), State::Established);
+    c.socket.send_slice(&DATA[..5000]).unwrap();
+    assert_eq!(c.out_all().len(), 5);
+    // The first segment is lost; each later one draws a duplicate ACK with SACK.
+    let mut limited = Vec::new();
+    for k in 1..=3usize {
+        let left = c.seq(1001).0;
+        let right = c.seq(1001 + 1000 * k).0;
+        let dup = TcpRepr {
+            sack_ranges: [Some((left, right)), None, None, None],
+            ..seg(1, c.ack(1))
+        };
+        assert_eq!(c.feed(&dup), None);
+        limited.extend(c.out_all());
+    }
+    let again = limited
+        .iter()
+        .find(|s| s.seq_number == c.seq(1))
+        .expect("fast retransmit of SND.UNA's segment");
+    assert_eq!(again.payload.len(), 1000);
+    assert_eq!(c.socket.counters().fast_retransmits, 1);
+    assert_eq!(c.socket.counters().timeouts, 0);
+}
+
+#[test]
+fn a_zero_window_with_data_in_flight_is_probed_after_the_timeout_and_sending_resumes() {
+    // MUST-35/36, SHLD-29: data is in flight when the window closes (here: a reordered
+    // window-0 ACK overtook the window update, as found by simulation). The timeout
+    // rewinds SND.NXT, go-back-N cannot resend into the zero window, so the persist
+    // timer must take over; its probe draws the window update and the data goes again.
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    let first = c.out().unwrap();
+    assert_eq!(first.payload.len(), 1000);
+    c.at_ms(10);
+    c.feed(&TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1))
+    });
+    // The segment was lost; the timeout fires but nothing fits the window.
+    c.at_ms(1000).expect_silence();
+    assert_eq!(c.socket.counters().timeouts, 1);
+    // One (backed-off) RTO later, a probe <SEQ=SND.UNA-1>.
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(3000)));
+    c.at_ms(2999).expect_silence();
+    let probe = c.at_ms(3000).out().expect("zero-window probe");
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 0, Some(1), 1024));
+    // The answer reopens the window: the data is resent.
+    c.at_ms(3010);
+    c.feed(&seg(1, c.ack(1)));
+    let again = c.out().expect("data after the window update");
+    assert_eq!(again.seq_number, c.seq(1));
+    assert_eq!(again.payload.len(), 1000);
+    c.feed(&seg(1, c.ack(1001)));
+    assert_eq!(c.socket.send_queue(), 0);
+}
+
+#[test]
+fn data_queued_after_the_window_closed_asks_for_a_dispatch_that_arms_the_persist_timer() {
+    // MUST-35/36: the window closes while nothing is queued (all data acknowledged);
+    // the application queues more afterwards. `send` has no clock, so the socket must
+    // ask the interface for a dispatch, which arms the persist timer; otherwise the
+    // interface never polls it again and the connection stalls for good (found by
+    // simulation, SKIFF_SEED=9 in the soak).
+    let mut c = Conv::established(plain_config(), 1024, 4096);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    c.out().unwrap();
+    c.at_ms(10);
+    c.feed(&TcpRepr {
+        window_len: 0,
+        ..seg(1, c.ack(1001))
+    });
+    assert_eq!(c.socket.poll_at(), None);
+    assert!(!c.socket.wants_dispatch());
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    assert!(c.socket.wants_dispatch(), "the interface must dispatch");
+    c.expect_silence();
+    assert!(!c.socket.wants_dispatch());
+    assert_eq!(c.socket.poll_at(), Some(Instant::from_millis(1010)));
+    let probe = c.at_ms(1010).out().expect("zero-window probe");
+    assert_eq!(probe, c.ours(TcpFlags::empty(), 1000, Some(1), 1024));
+    c.feed(&seg(1, c.ack(1001)));
+    let out = c.out().expect("data after the window update");
+    assert_eq!(out.seq_number, c.seq(1001));
+}
