@@ -64,12 +64,17 @@ impl fmt::Display for LadderState {
     }
 }
 
+/// How many holes in an endpoint's sequence space are remembered, to tell a reordered
+/// segment from a re-sent one.
+const HOLES: usize = 4;
+
 /// Remarks about one segment, judged against what its sender sent before.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Remarks {
     /// The segment re-sends sequence space already seen.
     pub retransmission: bool,
-    /// The segment fills a hole left earlier, so it was reordered rather than re-sent.
+    /// The segment fills a hole left earlier: it was reordered, or re-sent after a loss
+    /// before the capture point (a tracer cannot tell which).
     pub out_of_order: bool,
     /// The segment starts beyond everything seen: something in between was not captured.
     pub gap: bool,
@@ -89,8 +94,8 @@ pub(super) struct Side {
     pub base: Option<SeqNumber>,
     /// One past the highest sequence number sent.
     high: Option<SeqNumber>,
-    /// The last hole `[start, end)` a jump in sequence numbers left behind.
-    hole: Option<(SeqNumber, SeqNumber)>,
+    /// The latest holes `[start, end)` that jumps in sequence numbers left behind.
+    holes: [Option<(SeqNumber, SeqNumber)>; HOLES],
     /// One past this endpoint's SYN and FIN: an ACK at or beyond acknowledges them.
     syn_end: Option<SeqNumber>,
     fin_end: Option<SeqNumber>,
@@ -107,7 +112,7 @@ impl Side {
             shown: LadderState::Unseen,
             base: None,
             high: None,
-            hole: None,
+            holes: [None; HOLES],
             syn_end: None,
             fin_end: None,
             pure_ack: None,
@@ -130,17 +135,15 @@ impl Side {
                 Some(high) if seq >= high => {
                     if seq > high {
                         remarks.gap = true;
-                        self.hole = Some((high, seq));
+                        self.remember_hole(high, seq);
                     }
                     self.high = Some(end);
                 }
                 Some(high) => {
-                    match self.hole {
-                        Some((start, hole_end)) if seq >= start && seq < hole_end => {
-                            remarks.out_of_order = true;
-                            self.hole = None;
-                        }
-                        _ => remarks.retransmission = true,
+                    if self.fill_hole(seq, end) {
+                        remarks.out_of_order = true;
+                    } else {
+                        remarks.retransmission = true;
                     }
                     self.high = Some(high.max(end));
                 }
@@ -169,6 +172,36 @@ impl Side {
             }
         }
         remarks
+    }
+
+    /// Remembers the hole `[start, end)`, forgetting the oldest one if all slots are
+    /// taken (a segment in a forgotten hole is then called a retransmission).
+    fn remember_hole(&mut self, start: SeqNumber, end: SeqNumber) {
+        self.holes.rotate_right(1);
+        self.holes[0] = Some((start, end));
+    }
+
+    /// If `[seq, end)` starts inside a remembered hole, shrinks the hole by it and
+    /// returns true.
+    fn fill_hole(&mut self, seq: SeqNumber, end: SeqNumber) -> bool {
+        let Some(slot) = self
+            .holes
+            .iter()
+            .position(|h| h.is_some_and(|(start, stop)| seq >= start && seq < stop))
+        else {
+            return false;
+        };
+        let Some((start, stop)) = self.holes[slot] else {
+            return false;
+        };
+        // What is left of the hole before and after the segment.
+        let before = (seq > start).then_some((start, seq));
+        let after = (end < stop).then_some((end, stop));
+        self.holes[slot] = before.or(after);
+        if let (Some(_), Some((a, b))) = (before, after) {
+            self.remember_hole(a, b);
+        }
+        true
     }
 
     /// Whether `ack` acknowledges everything up to `end` (true when `end` is unknown:

@@ -447,3 +447,38 @@ fn random_segments_never_panic() {
         assert!(ladder.connections().count() <= LADDER_MAX_CONNECTIONS);
     }
 }
+
+#[test]
+fn several_holes_are_remembered_and_each_filling_is_out_of_order() {
+    let (c, s) = (addr("10.0.0.1:5000"), addr("10.0.0.2:80"));
+    let mut segments = handshake();
+    for seq in [1011, 1031, 1001, 1021, 1001] {
+        segments.push((
+            true,
+            seg(c, s, TcpFlags::empty(), seq, Some(5001), &[0; 10]),
+        ));
+    }
+    let mut ladder = LadderRenderer::new(LadderOptions::default());
+    let text = converse(&mut ladder, &segments);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[4].contains("seq=11 ack=1 len=10 (previous segment not seen)"),
+        "{text}"
+    );
+    assert!(
+        lines[5].contains("seq=31 ack=1 len=10 (previous segment not seen)"),
+        "{text}"
+    );
+    assert!(
+        lines[6].contains("seq=1 ack=1 len=10 (out-of-order)"),
+        "{text}"
+    );
+    assert!(
+        lines[7].contains("seq=21 ack=1 len=10 (out-of-order)"),
+        "{text}"
+    );
+    assert!(
+        lines[8].contains("seq=1 ack=1 len=10 (retransmission)"),
+        "{text}"
+    );
+}
