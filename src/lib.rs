@@ -9,6 +9,7 @@
 //! - [`wire`]: zero-copy views (`XPacket<T>`) and plain representations (`XRepr`) for
 //!   Ethernet, ARP, IPv4, IPv6, ICMPv4, ICMPv6/NDP, UDP and TCP; the internet checksum.
 //! - [`pcap`]: a pcap file writer and reader, for captures a user opens in Wireshark.
+//! - [`trace`]: TCP ladder diagrams of live traffic or a capture, in textbook notation.
 //!
 //! Building a UDP datagram in IPv4 in Ethernet with the emitters, then reading it back:
 //!
@@ -65,4 +66,5 @@ pub mod sim;
 pub mod socket;
 pub mod storage;
 pub mod time;
+pub mod trace;
 pub mod wire;
