@@ -19,13 +19,14 @@ use skiff::socket::{SocketSet, icmp, raw, udp};
 use skiff::time::{Duration, Instant};
 use skiff::wire::{ChecksumCapabilities, EthernetAddress, IpAddress, IpProtocol, frame};
 
-struct FuzzDevice {
-    rx: VecDeque<Vec<u8>>,
-    sent: Rc<RefCell<Vec<Vec<u8>>>>,
+/// A device fed from a queue; what the interface sends is collected in `sent`.
+pub(crate) struct FuzzDevice {
+    pub(crate) rx: VecDeque<Vec<u8>>,
+    pub(crate) sent: Rc<RefCell<Vec<Vec<u8>>>>,
 }
 
-struct Rx(Vec<u8>);
-struct Tx(Rc<RefCell<Vec<Vec<u8>>>>);
+pub(crate) struct Rx(Vec<u8>);
+pub(crate) struct Tx(Rc<RefCell<Vec<Vec<u8>>>>);
 
 impl RxToken for Rx {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
@@ -60,7 +61,7 @@ impl Device for FuzzDevice {
     }
 }
 
-const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+pub(crate) const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
 
 /// The target body.
 pub fn iface_ingress(data: &[u8]) {

@@ -16,11 +16,13 @@ mod iface;
 mod ip;
 mod ipv6;
 mod link;
+mod tcp;
 
 pub use iface::iface_ingress;
 pub use ip::{icmp, ipv4_packet, tcp_segment};
 pub use ipv6::ipv6_packet;
 pub use link::{arp, ethernet_frame};
+pub use tcp::tcp_conversation;
 
 use core::fmt::{self, Write};
 use skiff::wire::ChecksumCapabilities;

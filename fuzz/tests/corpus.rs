@@ -84,3 +84,8 @@ fn corpus_arp() {
 fn corpus_iface_ingress() {
     run("iface_ingress", skiff_fuzz::iface_ingress);
 }
+
+#[test]
+fn corpus_tcp_conversation() {
+    run("tcp_conversation", skiff_fuzz::tcp_conversation);
+}

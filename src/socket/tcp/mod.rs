@@ -677,6 +677,50 @@ impl<'a> Socket<'a> {
         self.enter_closed(Some(CloseReason::Aborted));
     }
 
+    /// Checks the socket's internal invariants; `Err` names the first one broken. For
+    /// fuzzing and tests (the `tcp_conversation` target calls it after every poll): a
+    /// broken invariant is a bug in the state machine, whatever the peer sent.
+    #[doc(hidden)]
+    pub fn debug_invariants(&self) -> Result<(), &'static str> {
+        let check = |ok: bool, what: &'static str| if ok { Ok(()) } else { Err(what) };
+        check(
+            self.rx_buffer.len() <= self.rx_buffer.capacity(),
+            "rx ring over capacity",
+        )?;
+        check(
+            self.tx_buffer.len() <= self.tx_buffer.capacity(),
+            "tx ring over capacity",
+        )?;
+        if matches!(self.state, State::Closed | State::Listen) {
+            return Ok(());
+        }
+        check(self.snd_una <= self.snd_nxt, "SND.UNA > snd_nxt")?;
+        check(self.snd_nxt <= self.snd_max, "snd_nxt > SND.NXT (snd_max)")?;
+        check(self.iss <= self.snd_una, "SND.UNA before ISS")?;
+        // Everything in flight is queued data plus at most a SYN and a FIN.
+        let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(usize::MAX);
+        check(
+            in_flight <= self.tx_buffer.len().saturating_add(2),
+            "more in flight than queued",
+        )?;
+        check(
+            self.snd_wnd <= self.max_snd_wnd,
+            "SND.WND above MAX.SND.WND",
+        )?;
+        if self.tx_closed {
+            let end = self.data_seq() + self.tx_buffer.len();
+            check(
+                self.fin_seq == end
+                    || (self.tx_buffer.is_empty() && self.snd_una == self.fin_seq + 1),
+                "FIN not right after the queued data",
+            )?;
+        }
+        if self.state.is_synchronized() {
+            check(self.irs < self.rcv_nxt, "RCV.NXT not past IRS")?;
+        }
+        Ok(())
+    }
+
     /// Goes CLOSED: timers stop, queues are flushed (the endpoints stay readable, and
     /// a RST owed by `abort` stays owed).
     fn enter_closed(&mut self, reason: Option<CloseReason>) {

@@ -1,0 +1,642 @@
+//! The `tcp_conversation` target: TCP sockets in every state, behind a real `Interface`,
+//! fed fuzzed segments (valid Ethernet/IP headers, correct checksums) with fuzzed timing
+//! and fuzzed application calls.
+//!
+//! Four sockets: a listener on port 80 (any address, so IPv4 and IPv6 SYNs reach it), a
+//! client from 192.0.2.1:40000 to 192.0.2.2:7, a listener on port 81 that a handshake
+//! brings to ESTABLISHED before the script starts, and an IPv6 client from
+//! [2001:db8::1]:40001 to [2001:db8::2]:7. The harness dissects every frame the interface
+//! sends and remembers, per 4-tuple, the last ACK number, the end of the sequence space
+//! and the ISS it saw, so that fuzzed sequence and acknowledgment numbers are "what the
+//! socket sent, plus a small fuzzed delta": they land in and around the windows.
+//!
+//! Input format: byte 0 is the socket configuration (bits: nodelay, no delayed ACK, no
+//! timestamps, no SACK, no window scaling, keep-alive 1 s, small 512-byte rings, user
+//! timeout 10 s). Then operations, each one tag byte (`tag % 8`) and its arguments:
+//! - 0..=3, a segment: flow (low 3 bits: which 4-tuple; bits 3-4: how SEQ is chosen; bits
+//!   5-6: how ACK is chosen), flags (the 8 TCP flag bits as is), SEQ delta (i8), ACK delta
+//!   (i8), window, options (bit 0 MSS, bits 1-2 its value, bit 3 window scale with shift
+//!   `(opts >> 4) & 15`, bit 4 SACK-permitted, bit 5 timestamps, bit 6 a SACK block,
+//!   bit 7 payload, whose length follows in one byte). Payload bytes are the low byte of
+//!   their own sequence number, so any correct reassembly reads `b[k] = b[0] + k`.
+//! - 4, time: one byte `t`, the clock moves `t² · 4` ms (up to 260 s), then a poll.
+//! - 5 and 6, an application call: socket (low 2 bits), call (`>> 2`), one argument byte.
+//! - 7, a short step: one byte of milliseconds, then a poll.
+//!
+//! Invariants, after every poll: no panic; every frame sent dissects with correct
+//! checksums and no invalid transport; every non-RST segment sent on a connection has
+//! SEQ at or after that connection's ISS; each socket's `debug_invariants()` holds
+//! (SND.UNA <= SND.NXT, in-flight bounded by the ring, ...); rings stay within capacity;
+//! the application never reads more bytes than the fuzzed peers sent, and what it reads
+//! is one consistent byte stream per connection.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use skiff::iface::{Config, Interface};
+use skiff::socket::tcp::{self, State, TcpConfig};
+use skiff::socket::{SocketHandle, SocketSet};
+use skiff::time::{Duration, Instant};
+use skiff::wire::{
+    ArpOperation, ArpPacket, ArpRepr, ChecksumCapabilities, ETHERNET_MIN_FRAME_LEN,
+    EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IPV6_HEADER_LEN, Icmpv6Packet,
+    Icmpv6Repr, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, Ipv6Address, Ipv6Packet,
+    Ipv6Repr, NdiscLinkLayerAddress, NdiscRepr, SeqNumber, TcpFlags, TcpPacket, TcpRepr,
+    TcpTimestampRepr, frame,
+};
+
+use crate::iface::{FuzzDevice, OUR_MAC};
+
+const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
+const US4: Ipv4Address = Ipv4Address::new(192, 0, 2, 1);
+const PEER4: Ipv4Address = Ipv4Address::new(192, 0, 2, 2);
+const US6: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+const PEER6: Ipv6Address = Ipv6Address::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+/// The 4-tuples segments come from: (IPv6?, peer port, our port). Flows 6 and 7 take
+/// their peer port from the SEQ delta byte's value, to reach closed ports too.
+const FLOWS: [(bool, u16, u16); 6] = [
+    (false, 5000, 80),
+    (false, 7, 40000),
+    (false, 5001, 81),
+    (true, 7, 40001),
+    (true, 5000, 80),
+    (false, 5002, 80),
+];
+
+/// What the harness saw the interface send on one 4-tuple.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    /// The ISS of the current connection (the SEQ of the last SYN sent).
+    iss: Option<SeqNumber>,
+    /// The highest SEQ + SEG.LEN sent.
+    snd_end: Option<SeqNumber>,
+    /// The last ACK number sent: the socket's RCV.NXT.
+    ack: Option<SeqNumber>,
+    /// The last TSval sent, echoed back.
+    tsval: u32,
+    /// The window field of the last segment sent.
+    window: u16,
+}
+
+/// Flow key: (IPv6?, peer port, our port).
+type Key = (bool, u16, u16);
+
+/// What the application side tracks per socket.
+#[derive(Debug, Default)]
+struct App {
+    received: u64,
+    /// The byte the stream must continue with, once one byte was read.
+    next_byte: Option<u8>,
+}
+
+struct Harness {
+    iface: Interface<'static>,
+    device: FuzzDevice,
+    sent: Rc<RefCell<Vec<Vec<u8>>>>,
+    sockets: SocketSet<'static>,
+    handles: [SocketHandle; 4],
+    apps: [App; 4],
+    seen: HashMap<Key, Seen>,
+    now: Instant,
+    /// Payload bytes fed so far, over all flows.
+    fed_payload: u64,
+    /// Our peer's timestamp clock.
+    peer_ts: u32,
+    /// Next local port for a reconnecting client.
+    next_port: u16,
+}
+
+/// The target body.
+pub fn tcp_conversation(data: &[u8]) {
+    let Some((&cfg, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut h = Harness::new(cfg);
+    let mut ops = 0;
+    while let Some((&tag, tail)) = rest.split_first() {
+        if ops == 256 {
+            break;
+        }
+        ops += 1;
+        rest = tail;
+        match tag % 8 {
+            0..=3 => h.segment(&mut rest),
+            4 => {
+                let t = u64::from(take(&mut rest));
+                h.step(Duration::from_millis(t * t * 4));
+            }
+            5 | 6 => {
+                let which = take(&mut rest);
+                let arg = take(&mut rest);
+                h.app(which, arg);
+                h.step(Duration::ZERO);
+            }
+            _ => {
+                let ms = u64::from(take(&mut rest));
+                h.step(Duration::from_millis(ms));
+            }
+        }
+    }
+    // Let every timer fire: retransmissions, user timeouts, TIME-WAIT.
+    for _ in 0..12 {
+        h.step(Duration::from_secs(30));
+    }
+}
+
+/// The next input byte, or 0 once the input is spent.
+fn take(rest: &mut &[u8]) -> u8 {
+    match rest.split_first() {
+        Some((&b, tail)) => {
+            *rest = tail;
+            b
+        }
+        None => 0,
+    }
+}
+
+fn tcp_config(cfg: u8) -> TcpConfig {
+    let mut c = TcpConfig {
+        msl: Duration::from_secs(2),
+        ..TcpConfig::default()
+    };
+    c.nodelay = cfg & 0x01 != 0;
+    if cfg & 0x02 != 0 {
+        c.delayed_ack = None;
+    }
+    c.timestamps = cfg & 0x04 == 0;
+    c.sack = cfg & 0x08 == 0;
+    c.window_scale = cfg & 0x10 == 0;
+    if cfg & 0x20 != 0 {
+        c.keep_alive = Some(Duration::from_secs(1));
+    }
+    if cfg & 0x80 != 0 {
+        c.user_timeout = Some(Duration::from_secs(10));
+    }
+    c
+}
+
+impl Harness {
+    fn new(cfg: u8) -> Harness {
+        let sent = Rc::new(RefCell::new(Vec::new()));
+        let mut device = FuzzDevice {
+            rx: VecDeque::new(),
+            sent: sent.clone(),
+        };
+        let config = Config::new(OUR_MAC, 0x7cf);
+        let mut iface = Interface::new(config, &mut device, Instant::ZERO);
+        iface.add_ip_addr("192.0.2.1/24".parse().expect("valid literal"));
+        iface.add_ip_addr("2001:db8::1/64".parse().expect("valid literal"));
+        let ring = if cfg & 0x40 != 0 { 512 } else { 4096 };
+        let new_socket = || {
+            let mut s = tcp::Socket::with_capacity(ring, ring);
+            s.set_config(tcp_config(cfg));
+            s
+        };
+        let mut sockets = SocketSet::with_capacity(8, 3);
+        let mut listener = new_socket();
+        let _ = listener.listen(80);
+        let mut client = new_socket();
+        let _ = client.connect(
+            &iface.tcp_context(Instant::ZERO, PEER4.into()),
+            SocketAddr::new(PEER4.into(), 7),
+            SocketAddr::new(US4.into(), 40000),
+        );
+        let mut server = new_socket();
+        let _ = server.listen(81);
+        let mut client6 = new_socket();
+        let _ = client6.connect(
+            &iface.tcp_context(Instant::ZERO, PEER6.into()),
+            SocketAddr::new(PEER6.into(), 7),
+            SocketAddr::new(US6.into(), 40001),
+        );
+        let handles = [listener, client, server, client6]
+            .map(|s| sockets.add_socket(s).expect("room for four sockets"));
+        let mut h = Harness {
+            iface,
+            device,
+            sent,
+            sockets,
+            handles,
+            apps: Default::default(),
+            seen: HashMap::new(),
+            now: Instant::ZERO,
+            fed_payload: 0,
+            peer_ts: 1,
+            next_port: 40002,
+        };
+        h.learn_peer();
+        // Bring the port-81 socket to ESTABLISHED: SYN, (SYN-ACK), ACK.
+        let key = (false, 5001, 81);
+        let syn = bare(key, TcpFlags::SYN, SeqNumber(5000), None);
+        h.feed(key, &syn);
+        let ack = h.seen.get(&key).and_then(|s| s.snd_end);
+        let ack_seg = bare(key, TcpFlags::ACK, SeqNumber(5001), ack);
+        h.feed(key, &ack_seg);
+        h
+    }
+
+    /// An ARP request and an NS from the peer teach the interface its MAC.
+    fn learn_peer(&mut self) {
+        let arp = ArpRepr::EthernetIpv4 {
+            operation: ArpOperation::Request,
+            source_hardware_addr: PEER_MAC,
+            source_protocol_addr: PEER4,
+            target_hardware_addr: EthernetAddress([0; 6]),
+            target_protocol_addr: US4,
+        };
+        let mut buf = vec![0u8; arp.buffer_len()];
+        arp.emit(&mut ArpPacket::new_unchecked(&mut buf[..]));
+        self.push(ethernet(
+            EthernetAddress::BROADCAST,
+            EthernetProtocol::Arp,
+            &buf,
+        ));
+        self.step(Duration::ZERO);
+        let ns = Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
+            target_addr: US6,
+            lladdr: Some(NdiscLinkLayerAddress(PEER_MAC.0)),
+        });
+        let mut buf = vec![0u8; ns.buffer_len()];
+        ns.emit(
+            &PEER6,
+            &US6,
+            &mut Icmpv6Packet::new_unchecked(&mut buf[..]),
+            &ChecksumCapabilities::default(),
+        );
+        self.push(ip_frame(true, IpProtocol::Icmpv6, 255, &buf));
+        self.step(Duration::ZERO);
+    }
+
+    fn push(&mut self, frame: Vec<u8>) {
+        self.device.rx.push_back(frame);
+    }
+
+    /// Emits `repr` from the peer on flow `key` and polls.
+    fn feed(&mut self, key: Key, repr: &TcpRepr<'_>) {
+        let (src, dst) = addrs(key.0);
+        let mut buf = vec![0u8; repr.buffer_len()];
+        repr.emit(
+            &mut TcpPacket::new_unchecked(&mut buf[..]),
+            &src,
+            &dst,
+            &ChecksumCapabilities::default(),
+        );
+        self.fed_payload += repr.payload.len() as u64;
+        self.push(ip_frame(key.0, IpProtocol::Tcp, 64, &buf));
+        self.step(Duration::ZERO);
+    }
+
+    /// One fuzzed segment.
+    fn segment(&mut self, rest: &mut &[u8]) {
+        let f = take(rest);
+        let flags = TcpFlags::from_bits_truncate(u16::from(take(rest)));
+        let seq_delta = i32::from(take(rest) as i8);
+        let ack_delta = i32::from(take(rest) as i8);
+        let w = take(rest);
+        let opts = take(rest);
+        let payload_len = if opts & 0x80 != 0 {
+            usize::from(take(rest)) * 6
+        } else {
+            0
+        };
+        let key = match usize::from(f & 7) {
+            i @ 0..6 => FLOWS[i],
+            i => (
+                i == 7,
+                1 + (seq_delta as u16 & 0xff),
+                80 + (ack_delta as u16 & 3),
+            ),
+        };
+        let seen = self.seen.get(&key).copied().unwrap_or_default();
+        let peer_base = SeqNumber(1000 * u32::from(key.1));
+        let rcv_nxt = seen.ack.unwrap_or(peer_base);
+        let seq = match (f >> 3) & 3 {
+            0 => off(rcv_nxt, seq_delta),
+            1 => off(peer_base, seq_delta),
+            2 => off(rcv_nxt, seq_delta * 1024),
+            _ => off(rcv_nxt, seq_delta * 0x0100_0000),
+        };
+        let snd_end = seen.snd_end.unwrap_or(SeqNumber(0));
+        let ack = match (f >> 5) & 3 {
+            0 => off(snd_end, ack_delta),
+            1 => snd_end,
+            2 => off(seen.iss.unwrap_or(SeqNumber(0)), ack_delta),
+            _ => off(snd_end, ack_delta * 4096),
+        };
+        let mss = [1, 64, 536, 1460][usize::from((opts >> 1) & 3)];
+        let payload: Vec<u8> = (0..payload_len)
+            .map(|i| {
+                (seq.0.wrapping_add(u32::from(flags.contains(TcpFlags::SYN))) as usize + i) as u8
+            })
+            .collect();
+        if opts & 0x20 != 0 {
+            self.peer_ts = self.peer_ts.wrapping_add(u32::from(w) + 1);
+        }
+        let window_len = if w < 32 {
+            u16::from(w)
+        } else {
+            u16::from(w) * 257
+        };
+        let repr = TcpRepr {
+            src_port: key.1,
+            dst_port: key.2,
+            flags,
+            seq_number: seq,
+            ack_number: flags.contains(TcpFlags::ACK).then_some(ack),
+            window_len,
+            window_scale: (opts & 0x08 != 0).then_some((opts >> 4) & 15),
+            max_seg_size: (opts & 0x01 != 0).then_some(mss),
+            sack_permitted: opts & 0x10 != 0,
+            sack_ranges: if opts & 0x40 != 0 {
+                let left = off(snd_end, ack_delta * 64);
+                [Some((left.0, (left + 536).0)), None, None, None]
+            } else {
+                [None; 4]
+            },
+            timestamp: (opts & 0x20 != 0).then_some(TcpTimestampRepr {
+                tsval: self.peer_ts,
+                tsecr: seen.tsval,
+            }),
+            urgent_pointer: 0,
+            payload: &payload,
+        };
+        self.feed(key, &repr);
+    }
+
+    /// One application call on socket `which & 3`.
+    fn app(&mut self, which: u8, arg: u8) {
+        let i = usize::from(which & 3);
+        let handle = self.handles[i];
+        let n = usize::from(arg) * 16;
+        let fed = self.fed_payload;
+        let next_port = self.next_port;
+        let cx4 = self.iface.tcp_context(self.now, PEER4.into());
+        let cx6 = self.iface.tcp_context(self.now, PEER6.into());
+        let app = &mut self.apps[i];
+        let Some(mut s) = self.sockets.get_mut_as::<tcp::Socket>(handle) else {
+            return;
+        };
+        let mut buf = vec![0u8; n];
+        match (which >> 2) % 8 {
+            0 => {
+                let data: Vec<u8> = (0..n).map(|k| k as u8).collect();
+                let _ = s.send_slice(&data);
+            }
+            1 => {
+                if let Ok(got) = s.recv_slice(&mut buf) {
+                    app.read(&buf[..got], fed);
+                }
+            }
+            2 => {
+                if let Ok(got) = s.peek(&mut buf) {
+                    assert!(got <= s.recv_queue(), "peek returned more than queued");
+                }
+            }
+            3 => {
+                let _ = s.close();
+            }
+            4 => s.abort(),
+            5 => {
+                if s.state() == State::Closed {
+                    *app = App::default();
+                    let _ = match i {
+                        0 => s.listen(80).map_err(drop),
+                        2 => s.listen(81).map_err(drop),
+                        1 => s
+                            .connect(
+                                &cx4,
+                                SocketAddr::new(PEER4.into(), 7),
+                                SocketAddr::new(US4.into(), next_port),
+                            )
+                            .map_err(drop),
+                        _ => s
+                            .connect(
+                                &cx6,
+                                SocketAddr::new(PEER6.into(), 7),
+                                SocketAddr::new(US6.into(), next_port),
+                            )
+                            .map_err(drop),
+                    };
+                    self.next_port = next_port.wrapping_add(1).max(40002);
+                }
+            }
+            6 => {
+                s.set_nodelay(arg & 1 != 0);
+                s.set_keep_alive(
+                    (arg & 2 != 0).then(|| Duration::from_millis(u64::from(arg) * 10)),
+                );
+            }
+            _ => {
+                let _ = s.send_with(|space| {
+                    let k = space.len().min(n);
+                    space[..k].fill(0x5a);
+                    (k, ())
+                });
+                if let Ok(bytes) = s.recv_with(|data| {
+                    let k = data.len().min(n);
+                    (k, data[..k].to_vec())
+                }) {
+                    app.read(&bytes, fed);
+                }
+            }
+        }
+    }
+
+    /// Moves the clock, polls, and checks every invariant.
+    fn step(&mut self, by: Duration) {
+        self.now += by;
+        self.iface
+            .poll(self.now, &mut self.device, &mut self.sockets);
+        self.check_sent();
+        for (i, &handle) in self.handles.iter().enumerate() {
+            let s = self
+                .sockets
+                .get_as::<tcp::Socket>(handle)
+                .expect("sockets are never removed");
+            if let Err(what) = s.debug_invariants() {
+                panic!("socket {i} in {}: {what}: {s:?}", s.state());
+            }
+            assert!(s.recv_queue() <= 4096 && s.send_queue() <= 4096);
+            if matches!(
+                s.state(),
+                State::Closed | State::Listen | State::SynSent | State::SynReceived
+            ) && s.recv_queue() == 0
+            {
+                // A new connection starts a new stream.
+                self.apps[i].next_byte = None;
+            }
+        }
+        if let Some(at) = self.iface.poll_at(self.now, &self.sockets) {
+            assert!(
+                at >= self.now - Duration::from_secs(1),
+                "poll_at {at} far behind now {}",
+                self.now
+            );
+        }
+    }
+
+    /// Dissects every frame sent; records what TCP sent per flow.
+    fn check_sent(&mut self) {
+        let frames: Vec<Vec<u8>> = self.sent.borrow_mut().drain(..).collect();
+        for out in frames {
+            let f = match frame::dissect_ethernet(&out, &ChecksumCapabilities::default()) {
+                Ok(f) => f,
+                Err(e) => panic!("skiff sent an undecodable frame ({e}): {out:02x?}"),
+            };
+            assert_eq!(f.ethernet.map(|e| e.src_addr), Some(OUR_MAC));
+            let v6 = match f.network {
+                frame::Network::Ipv4(_) => false,
+                frame::Network::Ipv6(_) => true,
+                frame::Network::Arp(_) => continue,
+            };
+            match f.transport {
+                Some(frame::Transport::Tcp(repr)) => self.record(v6, &repr),
+                Some(frame::Transport::Invalid { protocol, error }) => {
+                    panic!("skiff sent an invalid {protocol} payload ({error}): {out:02x?}")
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn record(&mut self, v6: bool, repr: &TcpRepr<'_>) {
+        let seen = self
+            .seen
+            .entry((v6, repr.dst_port, repr.src_port))
+            .or_default();
+        if repr.flags.contains(TcpFlags::RST) {
+            // A RST answers the segment it resets (SEQ = its ACK): no ordering to check.
+            return;
+        }
+        let syn = repr.flags.contains(TcpFlags::SYN);
+        if syn && seen.iss.is_none_or(|iss| iss != repr.seq_number) {
+            seen.iss = Some(repr.seq_number);
+            seen.snd_end = None;
+        }
+        if let Some(iss) = seen.iss {
+            assert!(
+                repr.seq_number >= iss,
+                "SEQ {} before the ISS {iss}: {repr}",
+                repr.seq_number
+            );
+        }
+        let end = repr.seq_number + repr.segment_len();
+        if seen.snd_end.is_none_or(|e| end > e) {
+            seen.snd_end = Some(end);
+        }
+        if repr.ack_number.is_some() {
+            seen.ack = repr.ack_number;
+        }
+        if let Some(ts) = repr.timestamp {
+            seen.tsval = ts.tsval;
+        }
+        seen.window = repr.window_len;
+    }
+}
+
+impl App {
+    /// Checks bytes the application read: within what was fed, one consistent stream.
+    fn read(&mut self, bytes: &[u8], fed: u64) {
+        self.received += bytes.len() as u64;
+        assert!(
+            self.received <= fed,
+            "read {} bytes, only {fed} were sent",
+            self.received
+        );
+        for &b in bytes {
+            if let Some(want) = self.next_byte {
+                assert_eq!(b, want, "the received stream is not the stream sent");
+            }
+            self.next_byte = Some(b.wrapping_add(1));
+        }
+    }
+}
+
+/// `s` moved by a signed `d` (wrapping, as sequence space does).
+fn off(s: SeqNumber, d: i32) -> SeqNumber {
+    SeqNumber(s.0.wrapping_add_signed(d))
+}
+
+/// A segment with no options and no data.
+fn bare(key: Key, flags: TcpFlags, seq: SeqNumber, ack: Option<SeqNumber>) -> TcpRepr<'static> {
+    TcpRepr {
+        src_port: key.1,
+        dst_port: key.2,
+        flags: if ack.is_some() {
+            flags | TcpFlags::ACK
+        } else {
+            flags
+        },
+        seq_number: seq,
+        ack_number: ack,
+        window_len: 8192,
+        window_scale: None,
+        max_seg_size: None,
+        sack_permitted: false,
+        sack_ranges: [None; 4],
+        timestamp: None,
+        urgent_pointer: 0,
+        payload: &[],
+    }
+}
+
+/// (peer, us) addresses of one IP version.
+fn addrs(v6: bool) -> (IpAddress, IpAddress) {
+    if v6 {
+        (PEER6.into(), US6.into())
+    } else {
+        (PEER4.into(), US4.into())
+    }
+}
+
+/// An Ethernet frame from the peer to us carrying an IP packet with `payload`.
+fn ip_frame(v6: bool, protocol: IpProtocol, hop_limit: u8, payload: &[u8]) -> Vec<u8> {
+    let packet = if v6 {
+        let ip = Ipv6Repr {
+            src_addr: PEER6,
+            dst_addr: US6,
+            next_header: protocol,
+            payload_len: payload.len(),
+            hop_limit,
+            traffic_class: 0,
+            flow_label: 0,
+        };
+        let mut packet = vec![0u8; IPV6_HEADER_LEN + payload.len()];
+        ip.emit(&mut Ipv6Packet::new_unchecked(&mut packet[..]));
+        packet[IPV6_HEADER_LEN..].copy_from_slice(payload);
+        packet
+    } else {
+        let ip = Ipv4Repr::new(PEER4, US4, protocol, payload.len(), hop_limit);
+        let mut packet = vec![0u8; ip.buffer_len() + payload.len()];
+        ip.emit(
+            &mut Ipv4Packet::new_unchecked(&mut packet[..]),
+            &ChecksumCapabilities::default(),
+        );
+        packet[ip.buffer_len()..].copy_from_slice(payload);
+        packet
+    };
+    let ethertype = if v6 {
+        EthernetProtocol::Ipv6
+    } else {
+        EthernetProtocol::Ipv4
+    };
+    ethernet(OUR_MAC, ethertype, &packet)
+}
+
+/// An Ethernet II frame from the peer, zero-padded to the 60-byte minimum.
+fn ethernet(dst: EthernetAddress, ethertype: EthernetProtocol, payload: &[u8]) -> Vec<u8> {
+    let eth = EthernetRepr {
+        src_addr: PEER_MAC,
+        dst_addr: dst,
+        ethertype,
+        vlan: None,
+    };
+    let header = eth.buffer_len();
+    let mut frame = vec![0u8; (header + payload.len()).max(ETHERNET_MIN_FRAME_LEN)];
+    eth.emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    frame[header..header + payload.len()].copy_from_slice(payload);
+    frame
+}
