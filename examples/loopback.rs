@@ -43,8 +43,18 @@ fn cable(trace: bool) -> (CableEnd, CableEnd, Option<Queue>) {
     let spare = Rc::new(RefCell::new(Vec::new()));
     let log: Option<Queue> = trace.then(Default::default);
     (
-        CableEnd { rx: ba.clone(), tx: ab.clone(), spare: spare.clone(), log: log.clone() },
-        CableEnd { rx: ab, tx: ba, spare, log: log.clone() },
+        CableEnd {
+            rx: ba.clone(),
+            tx: ab.clone(),
+            spare: spare.clone(),
+            log: log.clone(),
+        },
+        CableEnd {
+            rx: ab,
+            tx: ba,
+            spare,
+            log: log.clone(),
+        },
         log,
     )
 }
@@ -112,10 +122,20 @@ impl Host {
     fn new(end: CableEnd, n: u8) -> Host {
         let mut device = end;
         let mac = EthernetAddress([0x02, 0, 0, 0, 0, n]);
-        let mut iface = Interface::new(Config::new(mac, u64::from(n) * 0x9e37_79b9), &mut device, Instant::ZERO);
-        let cidr: IpCidr = format!("192.0.2.{n}/24").parse().expect("valid CIDR literal");
+        let mut iface = Interface::new(
+            Config::new(mac, u64::from(n) * 0x9e37_79b9),
+            &mut device,
+            Instant::ZERO,
+        );
+        let cidr: IpCidr = format!("192.0.2.{n}/24")
+            .parse()
+            .expect("valid CIDR literal");
         iface.add_ip_addr(cidr);
-        Host { iface, sockets: SocketSet::with_capacity(4, u64::from(n)), device }
+        Host {
+            iface,
+            sockets: SocketSet::with_capacity(4, u64::from(n)),
+            device,
+        }
     }
 
     fn poll(&mut self, now: Instant) {
@@ -123,7 +143,8 @@ impl Host {
     }
 }
 
-const PAGE: &str = "<html><body><h1>skiff</h1><p>Served by a TCP/IP stack in one process.</p></body></html>\n";
+const PAGE: &str =
+    "<html><body><h1>skiff</h1><p>Served by a TCP/IP stack in one process.</p></body></html>\n";
 
 /// The HTTP server's side of one connection: read a request, answer it, close.
 #[derive(Default)]
@@ -143,9 +164,14 @@ impl Server {
         }
         if !self.answered && self.request.windows(4).any(|w| w == b"\r\n\r\n") {
             self.answered = true;
-            let line = String::from_utf8_lossy(&self.request).lines().next().unwrap_or("").to_owned();
+            let line = String::from_utf8_lossy(&self.request)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
             let path = line.split(' ').nth(1).unwrap_or("/");
-            let (status, body_len, body): (&str, usize, &[u8]) = match path.strip_prefix("/bytes/") {
+            let (status, body_len, body): (&str, usize, &[u8]) = match path.strip_prefix("/bytes/")
+            {
                 Some(n) => match n.parse::<usize>() {
                     Ok(n) => ("200 OK", n, &[]),
                     Err(_) => ("400 Bad Request", 0, &[]),
@@ -153,7 +179,10 @@ impl Server {
                 None if path == "/" => ("200 OK", PAGE.len(), PAGE.as_bytes()),
                 None => ("404 Not Found", 0, &[]),
             };
-            self.response = format!("HTTP/1.1 {status}\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n").into_bytes();
+            self.response = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes();
             self.response.extend_from_slice(body);
             if body.is_empty() {
                 self.body_left = body_len;
@@ -212,16 +241,24 @@ fn main() {
     let (end_a, end_b, log) = cable(trace);
     let mut client_host = Host::new(end_a, 1);
     let mut server_host = Host::new(end_b, 2);
-    let mut ladder = LadderRenderer::new(LadderOptions { absolute, ..LadderOptions::default() });
+    let mut ladder = LadderRenderer::new(LadderOptions {
+        absolute,
+        ..LadderOptions::default()
+    });
 
     let server_addr: SocketAddr = "192.0.2.2:80".parse().expect("literal");
     let mut now = Instant::ZERO;
-    for (round, path) in ["/".to_owned(), format!("/bytes/{size}")].iter().enumerate() {
+    for (round, path) in ["/".to_owned(), format!("/bytes/{size}")]
+        .iter()
+        .enumerate()
+    {
         let mut listener = tcp::Socket::with_capacity(256 * 1024, 256 * 1024);
         listener.listen(80).expect("port 80 free");
         let hs = server_host.sockets.add_socket(listener).expect("room");
         let mut client = tcp::Socket::with_capacity(256 * 1024, 64 * 1024);
-        let local: SocketAddr = format!("192.0.2.1:{}", 40000 + round).parse().expect("literal");
+        let local: SocketAddr = format!("192.0.2.1:{}", 40000 + round)
+            .parse()
+            .expect("literal");
         let cx = client_host.iface.tcp_context(now, server_addr.ip());
         client.connect(&cx, server_addr, local).expect("connect");
         let hc = client_host.sockets.add_socket(client).expect("room");
@@ -238,7 +275,12 @@ fn main() {
             server_host.poll(now);
             if let Some(log) = &log {
                 for frame in log.borrow_mut().drain(..) {
-                    let Ok(f) = skiff::wire::frame::dissect_ethernet(&frame, &ChecksumCapabilities::ignored()) else { continue };
+                    let Ok(f) = skiff::wire::frame::dissect_ethernet(
+                        &frame,
+                        &ChecksumCapabilities::ignored(),
+                    ) else {
+                        continue;
+                    };
                     let mut line = String::new();
                     let _ = ladder.frame(now, &f, &mut line);
                     // The page fetch is drawn whole; of the bulk fetch only the start and end.
@@ -248,12 +290,18 @@ fn main() {
                 }
             }
             {
-                let mut s = server_host.sockets.get_mut_as::<tcp::Socket>(hs).expect("live");
+                let mut s = server_host
+                    .sockets
+                    .get_mut_as::<tcp::Socket>(hs)
+                    .expect("live");
                 server.serve(&mut s);
             }
             let (client_state, server_state);
             {
-                let mut c = client_host.sockets.get_mut_as::<tcp::Socket>(hc).expect("live");
+                let mut c = client_host
+                    .sockets
+                    .get_mut_as::<tcp::Socket>(hc)
+                    .expect("live");
                 if c.may_send() && !request.is_empty() {
                     if let Ok(n) = c.send_slice(&request) {
                         request.drain(..n);
@@ -266,15 +314,23 @@ fn main() {
                         Ok(n) => match header_len {
                             None => {
                                 response.extend_from_slice(&buf[..n]);
-                                if let Some(at) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+                                if let Some(at) = response.windows(4).position(|w| w == b"\r\n\r\n")
+                                {
                                     header_len = Some(at + 4);
                                     body_bytes = response.len() - at - 4;
                                 }
                             }
                             Some(_) => {
                                 // Check the bulk body as it streams instead of keeping it.
-                                if round == 1 && buf[..n].iter().enumerate().any(|(i, b)| *b != body_byte(body_bytes + i)) {
-                                    eprintln!("loopback demo: body byte corrupted near {body_bytes}");
+                                if round == 1
+                                    && buf[..n]
+                                        .iter()
+                                        .enumerate()
+                                        .any(|(i, b)| *b != body_byte(body_bytes + i))
+                                {
+                                    eprintln!(
+                                        "loopback demo: body byte corrupted near {body_bytes}"
+                                    );
                                     std::process::exit(1);
                                 }
                                 if round == 0 {
@@ -290,8 +346,13 @@ fn main() {
                 }
                 client_state = c.state();
             }
-            server_state = server_host.sockets.get_as::<tcp::Socket>(hs).expect("live").state();
-            if client_state == State::TimeWait && server_state == State::Closed {
+            server_state = server_host
+                .sockets
+                .get_as::<tcp::Socket>(hs)
+                .expect("live")
+                .state();
+            let done = |s: State| matches!(s, State::Closed | State::TimeWait);
+            if done(client_state) && done(server_state) {
                 break;
             }
             if now - started_virtual > Duration::from_secs(600) {
@@ -300,11 +361,15 @@ fn main() {
             }
             // "The device is readable" here means a frame is on the cable; otherwise
             // jump to the earliest deadline of either stack.
-            let in_flight = !client_host.device.rx.borrow().is_empty() || !server_host.device.rx.borrow().is_empty();
-            let next = [client_host.iface.poll_at(now, &client_host.sockets), server_host.iface.poll_at(now, &server_host.sockets)]
-                .into_iter()
-                .flatten()
-                .min();
+            let in_flight = !client_host.device.rx.borrow().is_empty()
+                || !server_host.device.rx.borrow().is_empty();
+            let next = [
+                client_host.iface.poll_at(now, &client_host.sockets),
+                server_host.iface.poll_at(now, &server_host.sockets),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             now = match (in_flight, next) {
                 (true, _) => now + Duration::from_micros(10),
                 (false, Some(at)) => at.max(now + Duration::from_micros(10)),
