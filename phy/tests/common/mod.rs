@@ -390,3 +390,35 @@ where
         iface.counters().clone()
     }
 }
+
+/// When `SKIFF_INTEROP_PCAP=<dir>` is set, captures `dev` inside `ns` into
+/// `<dir>/<namespace>.pcap` with tcpdump until dropped (for debugging failures).
+pub struct Capture(Option<std::process::Child>);
+
+impl Capture {
+    pub fn start(ns: &Netns, dev: &str) -> Capture {
+        let Ok(dir) = std::env::var("SKIFF_INTEROP_PCAP") else {
+            return Capture(None);
+        };
+        let path = format!("{dir}/{}.pcap", ns.name);
+        let child = ns
+            .command("tcpdump", &["-i", dev, "-s", "128", "-U", "-w", &path])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        // tcpdump needs a moment before it sees packets.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Capture(child)
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
