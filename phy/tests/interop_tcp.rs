@@ -585,12 +585,15 @@ fn af_packet_linux_sends_8_mib_to_the_stack_echo_server_and_closes_first() {
 fn tap_the_stack_sends_8_mib_to_a_socat_echo_server_and_closes_first() {
     require_netns!("python3", "ss");
     let ns = tap_namespace("tcp-client");
+    let _pcap = Capture::start(&ns, "tap0");
+    // socat echoes through one pipe; a write larger than PIPE_BUF can block forever
+    // when the pipe is nearly full (socat itself is the only reader), so -b 4096.
     let socat = LinuxProcess::spawn(
         &ns,
         "socat",
         &[
             "-b",
-            "65536",
+            "4096",
             &format!("TCP-LISTEN:{LINUX_TCP_PORT},reuseaddr"),
             "PIPE",
         ],
@@ -631,6 +634,7 @@ fn tap_the_stack_sends_8_mib_to_a_socat_echo_server_and_closes_first() {
 fn tap_50_concurrent_linux_connections_to_one_port_are_served_by_a_pool_of_listeners() {
     require_netns!("python3", "ss");
     let ns = tap_namespace("tcp-many");
+    let _pcap = Capture::start(&ns, "tap0");
     let pool = TcpPool {
         port: ECHO_PORT,
         slots: 50,
