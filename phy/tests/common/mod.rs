@@ -228,7 +228,23 @@ pub fn veth_namespaces(purpose: &str) -> (Netns, Netns) {
         ],
     );
     linux.address_linux_side("veth0");
+    wait_link_up(&linux.name, "veth0");
     (linux, stack)
+}
+
+/// Waits (up to 3 s) until `dev` in namespace `ns_name` is operationally UP.
+pub fn wait_link_up(ns_name: &str, dev: &str) {
+    for _ in 0..600 {
+        let out = Command::new("ip")
+            .args(["-n", ns_name, "-o", "link", "show", "dev", dev])
+            .stdin(Stdio::null())
+            .output();
+        if out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" state UP ")) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{dev} in {ns_name} did not come up");
 }
 
 /// Moves the calling thread (only it) into namespace `name`.
@@ -292,6 +308,14 @@ impl<A: App> StackThread<A> {
                     panic!("device: {e}");
                 }
             };
+            // Opening the TAP raises its carrier, but Linux only starts transmitting
+            // on it (activates its qdisc) once linkwatch has run, up to a second
+            // later: until then its ARP replies vanish. Start once it is UP.
+            let dev = match wire {
+                Wire::Tap => "tap0",
+                Wire::AfPacket => "veth1",
+            };
+            wait_link_up(&name, dev);
             let counters = device.run(&mut app, &stop_flag, &ready_tx);
             (app, counters)
         });
