@@ -1,384 +1,22 @@
 //! Interop with the Linux kernel: skiff on a TAP device or an AF_PACKET socket, Linux's
-//! own `ping`, `socat` and neighbour cache on the other side.
-//!
-//! Every test makes its own network namespace(s) (`skiff-<purpose>-<pid>`), puts the
-//! devices inside, and deletes them in a `Drop` guard, so nothing touches the root
-//! namespace and nothing is left behind even when an assertion fails. The stack runs on
-//! a thread that has entered the namespace with `setns(2)` (which only moves that
-//! thread); Linux tools run under `ip netns exec`.
-//!
-//! Needs root, `/dev/net/tun`, `ip`, `ping`, `socat` and `ethtool`. Without them each
-//! test prints `skipped: <reason>` and passes, unless `SKIFF_REQUIRE_NETNS=1` (set by CI),
-//! which turns the skip into a failure.
+//! own `ping`, `socat` and neighbour cache on the other side. The harness (namespaces,
+//! the stack thread, prerequisites) is in `common/mod.rs`.
+
+#[macro_use]
+mod common;
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::AsRawFd;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::thread::JoinHandle;
+use std::process::Stdio;
 use std::time::Duration as StdDuration;
 
-use skiff::iface::{Config, Counters, Interface};
-use skiff::phy::Device;
+use common::*;
+use skiff::iface::Interface;
 use skiff::socket::{SocketHandle, SocketSet, icmp, udp};
 use skiff::time::{Duration, Instant};
-use skiff::wire::{EthernetAddress, IpAddress, IpCidr};
-use skiff_phy::{AfPacketDevice, Clock, PhyError, TapDevice};
-
-const LINUX_V4: &str = "192.0.2.1";
-const LINUX_V6: &str = "2001:db8::1";
-const STACK_V4: &str = "192.0.2.2";
-const STACK_V6: &str = "2001:db8::2";
-const STACK_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x5e, 0x00, 0x00, 0x02]);
-const STACK_MAC_TEXT: &str = "02:00:5e:00:00:02";
-const ECHO_PORT: u16 = 7;
-const LINUX_ECHO_PORT: u16 = 9000;
-
-// ---------------------------------------------------------------------------------------
-// Environment checks
-
-/// `Some(reason)` when this machine cannot run the interop tests.
-fn missing_prerequisite() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .unwrap_or("?");
-    if uid != "0" {
-        return Some(format!("not root (effective uid {uid})"));
-    }
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        return Some("/dev/net/tun does not exist".into());
-    }
-    for tool in ["ip", "ping", "socat", "ethtool"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Some(format!("`{tool}` is not installed"));
-        }
-    }
-    None
-}
-
-/// True when the test should run; prints the reason and returns false when it cannot,
-/// or panics if CI demands the interop tests (`SKIFF_REQUIRE_NETNS=1`).
-fn netns_available() -> bool {
-    let Some(reason) = missing_prerequisite() else {
-        return true;
-    };
-    if std::env::var("SKIFF_REQUIRE_NETNS").as_deref() == Ok("1") {
-        panic!("SKIFF_REQUIRE_NETNS=1 but the interop tests cannot run: {reason}");
-    }
-    println!("skipped: {reason}");
-    false
-}
-
-macro_rules! require_netns {
-    () => {
-        if !netns_available() {
-            return;
-        }
-    };
-}
-
-// ---------------------------------------------------------------------------------------
-// Namespaces and commands
-
-/// Runs `cmd args` and panics with its output unless it succeeds.
-fn run(cmd: &str, args: &[&str]) -> Output {
-    let out = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    assert!(
-        out.status.success(),
-        "`{cmd} {}` failed: {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A network namespace that is deleted (with every device inside) when dropped.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(purpose: &str) -> Netns {
-        let name = format!("skiff-{purpose}-{}", std::process::id());
-        // A namespace left over from a crashed run with the same pid: start clean.
-        let _ = Command::new("ip")
-            .args(["netns", "del", &name])
-            .stderr(Stdio::null())
-            .status();
-        run("ip", &["netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// `ip -n NS args...`
-    fn ip(&self, args: &[&str]) -> Output {
-        let mut all = vec!["-n", &self.name];
-        all.extend_from_slice(args);
-        run("ip", &all)
-    }
-
-    /// A command run inside the namespace, not yet started.
-    fn command(&self, cmd: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, cmd]).args(args);
-        c
-    }
-
-    /// Runs a command inside the namespace, returning its output whatever its status.
-    fn exec(&self, cmd: &str, args: &[&str]) -> Output {
-        self.command(cmd, args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"))
-    }
-
-    /// Gives Linux's end `dev` the addresses LINUX_V4/LINUX_V6 and brings it up.
-    fn address_linux_side(&self, dev: &str) {
-        self.ip(&["link", "set", dev, "up"]);
-        self.ip(&["addr", "add", &format!("{LINUX_V4}/24"), "dev", dev]);
-        self.ip(&[
-            "addr",
-            "add",
-            &format!("{LINUX_V6}/64"),
-            "dev",
-            dev,
-            "nodad",
-        ]);
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// One namespace with a TAP `tap0`: Linux holds the addresses of the TAP's kernel side,
-/// skiff opens the TAP and answers as the "other host on the cable".
-fn tap_namespace(purpose: &str) -> Netns {
-    let ns = Netns::new(purpose);
-    ns.ip(&["tuntap", "add", "dev", "tap0", "mode", "tap"]);
-    ns.address_linux_side("tap0");
-    ns
-}
-
-/// Two namespaces joined by a veth pair: Linux's end `veth0` (addressed) in the first,
-/// skiff's end `veth1` (no addresses, IPv6 off, so its kernel stays silent) in the
-/// second. TX checksum offload is off on Linux's end: AF_PACKET would otherwise hand
-/// skiff frames whose UDP checksum the kernel has not filled in yet.
-fn veth_namespaces(purpose: &str) -> (Netns, Netns) {
-    let linux = Netns::new(&format!("{purpose}-l"));
-    let stack = Netns::new(&format!("{purpose}-s"));
-    linux.ip(&[
-        "link",
-        "add",
-        "veth0",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "veth1",
-        "netns",
-        &stack.name,
-    ]);
-    run(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &stack.name,
-            "sysctl",
-            "-qw",
-            "net.ipv6.conf.veth1.disable_ipv6=1",
-        ],
-    );
-    stack.ip(&["link", "set", "veth1", "up"]);
-    run(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &linux.name,
-            "ethtool",
-            "-K",
-            "veth0",
-            "tx",
-            "off",
-        ],
-    );
-    linux.address_linux_side("veth0");
-    (linux, stack)
-}
-
-/// Moves the calling thread (only it) into namespace `name`.
-fn enter_netns(name: &str) {
-    let file = File::open(format!("/run/netns/{name}"))
-        .unwrap_or_else(|e| panic!("cannot open namespace {name}: {e}"));
-    // SAFETY: `file` is an open network-namespace file for the duration of the call;
-    // setns(CLONE_NEWNET) only changes the calling thread's namespace.
-    let ret = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(ret, 0, "setns: {}", std::io::Error::last_os_error());
-}
-
-// ---------------------------------------------------------------------------------------
-// The stack on its own thread
-
-/// What the stack does besides answering ARP, NDP and pings: a small program driven by
-/// the poll loop. `step` returns true when the job is done.
-trait App: Send + 'static {
-    fn setup(&mut self, sockets: &mut SocketSet<'static>);
-    fn step(&mut self, now: Instant, sockets: &mut SocketSet<'static>) -> bool;
-}
-
-#[derive(Clone, Copy)]
-enum Wire {
-    Tap,
-    AfPacket,
-}
-
-struct StackThread<A> {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<(A, Counters)>>,
-}
-
-impl<A: App> StackThread<A> {
-    /// Starts skiff in namespace `ns` on `tap0` or `veth1` and waits until the device is
-    /// open and addressed.
-    fn start(ns: &Netns, wire: Wire, mut app: A) -> StackThread<A> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
-        let name = ns.name.clone();
-        let stop_flag = stop.clone();
-        let handle = std::thread::spawn(move || {
-            enter_netns(&name);
-            let opened: Result<Box<dyn DynDevice>, PhyError> = match wire {
-                Wire::Tap => TapDevice::open("tap0").map(|d| Box::new(d) as _),
-                Wire::AfPacket => AfPacketDevice::bind("veth1").map(|d| Box::new(d) as _),
-            };
-            let mut device = match opened {
-                Ok(d) => d,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                    panic!("device: {e}");
-                }
-            };
-            let counters = device.run(&mut app, &stop_flag, &ready_tx);
-            (app, counters)
-        });
-        match ready_rx.recv_timeout(StdDuration::from_secs(10)) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => panic!("stack failed to start: {e}"),
-            Err(e) => panic!("stack did not start: {e}"),
-        }
-        StackThread {
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    /// Waits for the app to finish on its own (or `timeout`), then stops the stack and
-    /// returns the app and the interface counters.
-    fn finish(mut self, timeout: StdDuration) -> (A, Counters) {
-        let deadline = std::time::Instant::now() + timeout;
-        let handle = self.handle.take().expect("finish is called once");
-        while !handle.is_finished() && std::time::Instant::now() < deadline {
-            std::thread::sleep(StdDuration::from_millis(5));
-        }
-        self.stop.store(true, Ordering::Relaxed);
-        match handle.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-
-    /// Stops the stack now.
-    fn stop(self) -> (A, Counters) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.finish(StdDuration::ZERO)
-    }
-}
-
-impl<A> Drop for StackThread<A> {
-    fn drop(&mut self) {
-        // On a failed assertion the thread must end before the namespace is deleted.
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// The poll loop over either device type.
-trait DynDevice: Send {
-    fn run(
-        &mut self,
-        app: &mut dyn App,
-        stop: &AtomicBool,
-        ready: &mpsc::Sender<Result<(), String>>,
-    ) -> Counters;
-}
-
-impl<D> DynDevice for D
-where
-    D: Device + std::os::fd::AsFd + Send,
-{
-    fn run(
-        &mut self,
-        app: &mut dyn App,
-        stop: &AtomicBool,
-        ready: &mpsc::Sender<Result<(), String>>,
-    ) -> Counters {
-        let clock = Clock::new();
-        let mut iface = Interface::new(Config::new(STACK_MAC, 7), self, clock.now());
-        for cidr in [format!("{STACK_V4}/24"), format!("{STACK_V6}/64")] {
-            let cidr: IpCidr = cidr.parse().expect("literal");
-            assert!(iface.add_ip_addr(cidr));
-        }
-        let mut sockets = SocketSet::with_capacity(8, 7);
-        app.setup(&mut sockets);
-        let _ = ready.send(Ok(()));
-        while !stop.load(Ordering::Relaxed) {
-            let now = clock.now();
-            iface.poll(now, self, &mut sockets);
-            if app.step(now, &mut sockets) {
-                // Answer what is still in flight for a moment, then end.
-                let until = std::time::Instant::now() + StdDuration::from_millis(50);
-                while std::time::Instant::now() < until {
-                    iface.poll(clock.now(), self, &mut sockets);
-                    let _ = skiff_phy::wait(&*self, Some(StdDuration::from_millis(5)));
-                }
-                break;
-            }
-            // Sleep until a frame arrives or the stack's next deadline, but look at the
-            // stop flag (and the app's own timers) at least every 2 ms.
-            let cap = StdDuration::from_millis(2);
-            let delay = iface
-                .poll_delay(clock.now(), &sockets)
-                .map_or(cap, |d| StdDuration::from(d).min(cap));
-            skiff_phy::wait(&*self, Some(delay)).expect("wait");
-        }
-        iface.counters().clone()
-    }
-}
+use skiff::wire::IpAddress;
+use skiff_phy::{AfPacketDevice, PhyError, TapDevice};
 
 /// Echoes every UDP datagram sent to port 7 (both IP versions).
 #[derive(Default)]
@@ -394,7 +32,7 @@ impl App for UdpEcho {
         self.handle = Some(sockets.add_socket(s).expect("room"));
     }
 
-    fn step(&mut self, _now: Instant, sockets: &mut SocketSet<'static>) -> bool {
+    fn step(&mut self, _: Instant, _: &Interface<'_>, sockets: &mut SocketSet<'static>) -> bool {
         let h = self.handle.expect("set up");
         let mut s = sockets.get_mut_as::<udp::Socket>(h).expect("live");
         let mut buf = vec![0u8; 65536];
@@ -455,7 +93,7 @@ impl App for Pinger {
         self.handle = Some(sockets.add_socket(s).expect("room"));
     }
 
-    fn step(&mut self, now: Instant, sockets: &mut SocketSet<'static>) -> bool {
+    fn step(&mut self, now: Instant, _: &Interface<'_>, sockets: &mut SocketSet<'static>) -> bool {
         let h = self.handle.expect("set up");
         let mut s = sockets.get_mut_as::<icmp::Socket>(h).expect("live");
         // The first echo to each target also resolves its address; the link may have
@@ -527,7 +165,7 @@ impl App for UdpClient {
         self.handle = Some(sockets.add_socket(s).expect("room"));
     }
 
-    fn step(&mut self, now: Instant, sockets: &mut SocketSet<'static>) -> bool {
+    fn step(&mut self, now: Instant, _: &Interface<'_>, sockets: &mut SocketSet<'static>) -> bool {
         let h = self.handle.expect("set up");
         let mut s = sockets.get_mut_as::<udp::Socket>(h).expect("live");
         let Some((dst, payload)) = self.jobs.get(self.current) else {
