@@ -266,6 +266,11 @@ pub struct Socket<'a> {
     /// Karn: the segment end being timed and when it was first sent; cleared on any
     /// retransmission so no sample comes from a resent segment (B1.6).
     rtt_probe: Option<(SeqNumber, Instant)>,
+    /// With timestamps: the end of the data resent since SND.UNA last passed it, and our
+    /// TSval on the latest of those retransmissions. An ACK of that data echoing an
+    /// older TSval may have been drawn by a later copy, and gives no RTT sample (B1.6,
+    /// B3.11).
+    rexmit_ts: Option<(SeqNumber, u32)>,
     /// Resend one segment from `snd_una` at the next dispatch (fast retransmit, or a
     /// partial ACK in recovery).
     fast_retransmit: bool,
@@ -334,6 +339,7 @@ impl<'a> Socket<'a> {
             cc: Congestion::new(config.congestion, 536),
             loss: LossRecovery::new(),
             rtt_probe: None,
+            rexmit_ts: None,
             fast_retransmit: false,
             ack_now: false,
             unacked_bytes: 0,

@@ -304,10 +304,12 @@ impl Socket<'_> {
             SegmentPurpose::FastRetransmit => {
                 self.fast_retransmit = false;
                 self.count_retransmit();
+                self.note_retransmit(now, end);
             }
             SegmentPurpose::Normal if seq_len > 0 => {
                 if plan.seq < self.snd_max {
                     self.count_retransmit();
+                    self.note_retransmit(now, end);
                 } else if self.rtt_probe.is_none() {
                     self.rtt_probe = Some((end, now));
                 }
@@ -337,6 +339,17 @@ impl Socket<'_> {
 
     fn count_retransmit(&mut self) {
         self.counters.retransmits = self.counters.retransmits.wrapping_add(1);
+    }
+
+    /// Remembers, with timestamps, how far data was resent and our TSval on the latest
+    /// resend (see `rexmit_ts`).
+    fn note_retransmit(&mut self, now: Instant, end: SeqNumber) {
+        let Some(ts) = self.timestamps else {
+            return;
+        };
+        let tsval = options::timestamp_now(now, ts.offset);
+        let end = self.rexmit_ts.map_or(end, |(old, _)| old.max(end));
+        self.rexmit_ts = Some((end, tsval));
     }
 
     /// RFC 5681 §4.1: after an idle period longer than one RTO, new data starts again

@@ -541,7 +541,22 @@ impl Socket<'_> {
     /// B1.6/B3.11: one RTT sample per ACK that advances SND.UNA: from TSecr when
     /// timestamps are on, else from the timed segment unless it was retransmitted.
     fn take_rtt_sample(&mut self, now: Instant, repr: &TcpRepr<'_>, ack: SeqNumber) {
+        // B1.6 with B3.11: TSecr tells which copy the ACK answers only if the receiver
+        // took the TSval of the copy that made it ACK. A copy that arrives as a duplicate
+        // (its first ACK was lost) is dropped before TS.Recent moves (RFC 7323 §5.3
+        // R2/R3), so the ACK echoes an older copy and "now − TSecr" spans the lost ACKs
+        // and the backed-off timeout. Fed back, that sample inflates SRTT, the next
+        // timeout waits longer, the next sample grows again (found by the soak: SRTT
+        // 19 s on a 12 ms path at 20% loss). Such an echo gives no sample.
+        let echo_predates_resend = match (self.rexmit_ts, repr.timestamp) {
+            (Some((_, latest)), Some(seg)) => (seg.tsecr.wrapping_sub(latest) as i32) < 0,
+            _ => false,
+        };
+        if self.rexmit_ts.is_some_and(|(end, _)| ack >= end) {
+            self.rexmit_ts = None;
+        }
         let sample = match (self.timestamps, repr.timestamp) {
+            (Some(_), Some(_)) if echo_predates_resend => None,
             (Some(ts), Some(seg)) if seg.tsecr != 0 => {
                 let ms = options::timestamp_now(now, ts.offset).wrapping_sub(seg.tsecr);
                 // A TSecr from the future is bogus: no sample.

@@ -212,6 +212,57 @@ fn timestamps_give_rtt_samples_even_for_retransmitted_segments() {
 }
 
 #[test]
+fn an_ack_echoing_a_copy_older_than_the_retransmission_gives_no_rtt_sample() {
+    // B1.6, B3.11, found by the soak: the first copy arrived but its ACK was lost; the
+    // timeout's resend reaches the peer as a duplicate, which does not move TS.Recent,
+    // so the ACK it draws echoes the first copy. "now - TSecr" would span the timeout
+    // (1 s on a 10 ms path) and inflate SRTT, and the next, longer timeout would inflate
+    // it further. No sample: the backoff stays until a clean one.
+    let config = TcpConfig {
+        timestamps: true,
+        ..plain_config()
+    };
+    let mut c = Conv::new(config, 1024, 1024);
+    c.socket.listen(80).unwrap();
+    let ts = |v, e| Some(TcpTimestampRepr { tsval: v, tsecr: e });
+    c.feed(&TcpRepr {
+        timestamp: ts(1, 0),
+        ..with(seg(0, None), TcpFlags::SYN)
+    });
+    c.iss = initial_seq_number(KEY, c.now, local(), remote());
+    let synack = c.out().unwrap();
+    c.at_ms(10);
+    c.feed(&TcpRepr {
+        timestamp: ts(2, synack.timestamp.unwrap().tsval),
+        ..seg(1, c.ack(1))
+    });
+    assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_millis(10)));
+    c.socket.send_slice(&DATA[..100]).unwrap();
+    let first = c.out().unwrap().timestamp.unwrap().tsval;
+    let resend = c.at_ms(1010).out().unwrap();
+    assert_eq!(resend.seq_number, c.seq(1));
+    assert_eq!(c.socket.rto(), Duration::from_secs(2));
+    // The ACK of the data echoes the first copy.
+    c.at_ms(1020);
+    c.feed(&TcpRepr {
+        timestamp: ts(3, first),
+        ..seg(1, c.ack(101))
+    });
+    assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_millis(10)));
+    assert_eq!(c.socket.rto(), Duration::from_secs(2));
+    // New data, ACKed with its own TSval: a clean sample ends the backoff.
+    c.socket.send_slice(&DATA[..100]).unwrap();
+    let fresh = c.out().unwrap().timestamp.unwrap().tsval;
+    c.at_ms(1030);
+    c.feed(&TcpRepr {
+        timestamp: ts(4, fresh),
+        ..seg(1, c.ack(201))
+    });
+    assert_eq!(c.socket.rtt_estimate(), Some(Duration::from_millis(10)));
+    assert_eq!(c.socket.rto(), Duration::from_secs(1));
+}
+
+#[test]
 fn a_passive_handshake_that_times_out_returns_the_socket_to_listen() {
     // CORE-10 (MUST-11): a passive SYN-RECEIVED falls back to LISTEN.
     let config = TcpConfig {
