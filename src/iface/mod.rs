@@ -391,6 +391,11 @@ impl<'a> Interface<'a> {
             self.inner.counters.rx_frames += 1;
             crate::phy::RxToken::consume(rx, |frame| self.process_frame(now, frame, sockets));
             self.flush_reply(now, device);
+            // A socket that must answer now (a TCP ACK owed for every second full segment,
+            // RFC 9293 §3.8.6.3) answers before the next frame, not once per batch.
+            if sockets.has_ready() {
+                self.dispatch_sockets(now, device, sockets);
+            }
             changed = true;
         }
         if taken == self.inner.config.frame_budget {
