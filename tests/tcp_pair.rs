@@ -99,3 +99,49 @@ fn tcp_over_ipv4_transfers_both_ways_and_closes_through_the_interface() {
 fn tcp_over_ipv6_transfers_both_ways_and_closes_through_the_interface() {
     transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
 }
+
+/// SHLD-19: a bulk receiver ACKs every second full-sized segment, counting segments as
+/// they really are (timestamps shorten them by 12 bytes), not every third.
+#[test]
+fn a_bulk_receiver_acks_every_second_full_segment() {
+    let (mut a, mut b) = pair();
+    let mut server = tcp::Socket::with_capacity(256 * 1024, 4 * 1024);
+    server.listen(80).unwrap();
+    let hs = b.sockets.add_socket(server).unwrap();
+    let remote: core::net::SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let mut client = tcp::Socket::with_capacity(4 * 1024, 256 * 1024);
+    let cx = a.iface.tcp_context(Instant::ZERO, remote.ip());
+    client
+        .connect(&cx, remote, "192.0.2.1:40001".parse().unwrap())
+        .unwrap();
+    let hc = a.sockets.add_socket(client).unwrap();
+    let mut now = Instant::ZERO;
+    let (total, mut sent, mut got) = (1_000_000usize, 0usize, 0usize);
+    let chunk = vec![7u8; 16 * 1024];
+    for _ in 0..10_000 {
+        run(&mut a, &mut b, &mut now, 1, Duration::from_micros(100));
+        {
+            let mut c = a.sockets.get_mut_as::<tcp::Socket>(hc).unwrap();
+            if c.can_send() && sent < total {
+                sent += c
+                    .send_slice(&chunk[..chunk.len().min(total - sent)])
+                    .unwrap();
+            }
+        }
+        let mut s = b.sockets.get_mut_as::<tcp::Socket>(hs).unwrap();
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n @ 1..) = s.recv_slice(&mut buf) {
+            got += n;
+        }
+        if got == total {
+            break;
+        }
+    }
+    assert_eq!(got, total);
+    let data_segments = a.iface.counters().tcp_tx as f64;
+    let acks = b.iface.counters().tcp_tx as f64;
+    assert!(
+        acks >= data_segments / 2.0 - 5.0 && acks <= data_segments / 2.0 + 20.0,
+        "{acks} ACKs for {data_segments} segments"
+    );
+}

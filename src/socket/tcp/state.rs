@@ -672,12 +672,24 @@ impl Socket<'_> {
     fn schedule_ack(&mut self, now: Instant, bytes: usize) {
         self.unacked_bytes = self.unacked_bytes.saturating_add(bytes);
         match self.config.delayed_ack {
-            Some(delay) if self.unacked_bytes < 2 * self.local_mss.max(1) => {
+            Some(delay) if self.unacked_bytes < 2 * self.full_segment_len() => {
                 self.timers
                     .set_if_idle(Timer::DelayedAck, now.saturating_add(delay));
             }
             _ => self.ack_now = true,
         }
+    }
+
+    /// The payload of a full-sized segment from the peer: our MSS less the timestamp
+    /// option every segment carries once negotiated (RFC 7323 §3.2), so that two of
+    /// the peer's full segments do count as two.
+    fn full_segment_len(&self) -> usize {
+        let options = if self.timestamps.is_some() {
+            super::options::TIMESTAMP_OPTION_LEN
+        } else {
+            0
+        };
+        self.local_mss.saturating_sub(options).max(1)
     }
 
     /// MUST-13, CORE-12: TIME-WAIT for 2·MSL (restarted by a retransmitted FIN).
