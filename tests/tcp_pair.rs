@@ -145,3 +145,45 @@ fn a_bulk_receiver_acks_every_second_full_segment() {
         "{acks} ACKs for {data_segments} segments"
     );
 }
+
+/// B10 (RFC 6056): 1,000 connects to one server get distinct, non-sequential ports
+/// spread over 1024–65535, never a 4-tuple already in use.
+#[test]
+fn ephemeral_ports_are_spread_out_and_never_reuse_a_live_four_tuple() {
+    let (a, _b) = cable();
+    let mut host = Host::new(a, 1, 11);
+    host.sockets = skiff::socket::SocketSet::with_capacity(1000, 5);
+    let remote: core::net::SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let mut ports = Vec::new();
+    for _ in 0..1000 {
+        let h = host
+            .sockets
+            .add_socket(tcp::Socket::with_capacity(64, 64))
+            .unwrap();
+        let local = host
+            .iface
+            .tcp_connect(Instant::ZERO, &mut host.sockets, h, remote)
+            .unwrap();
+        assert_eq!(local.ip(), "192.0.2.1".parse::<std::net::IpAddr>().unwrap());
+        ports.push(local.port());
+    }
+    let mut sorted = ports.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        1000,
+        "a port was handed out twice while its 4-tuple was live"
+    );
+    assert!(
+        sorted[0] >= 1024 && sorted[0] < 12_000,
+        "low end {}",
+        sorted[0]
+    );
+    assert!(sorted[999] > 55_000, "high end {}", sorted[999]);
+    let sequential = ports
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
+    assert!(sequential < 20, "{sequential} consecutive pairs");
+}

@@ -27,7 +27,7 @@ pub use self::route::{MAX_ROUTES, Route, RouteTableFull, Routes};
 
 use self::neighbor::NeighborCache as Cache;
 use crate::phy::{Device, DeviceCapabilities, Medium};
-use crate::rand::Rng;
+use crate::rand::{Rng, SipHasher24};
 use crate::socket::SocketSet;
 use crate::time::{Duration, Instant};
 use crate::wire::{
@@ -176,6 +176,9 @@ struct InterfaceInner<'a> {
     ident_counter: u32,
     /// The secret of the TCP ISN function (RFC 6528, CONFORMANCE B9.2).
     tcp_isn_key: [u64; 2],
+    /// The secret and counter of ephemeral port selection (RFC 6056 algorithm 3, B10).
+    port_key: [u64; 2],
+    port_counter: u32,
     icmp_tokens: TokenBucket,
     counters: Counters,
 }
@@ -280,6 +283,8 @@ impl<'a> InterfaceInner<'a> {
             ident_key: [rng.next_u64(), rng.next_u64()],
             ident_counter: rng.next_u32(),
             tcp_isn_key: [rng.next_u64(), rng.next_u64()],
+            port_key: [rng.next_u64(), rng.next_u64()],
+            port_counter: rng.next_u32(),
             icmp_tokens,
             counters: Counters::default(),
         }
@@ -361,6 +366,37 @@ impl<'a> Interface<'a> {
     /// the MSS for a peer at `remote`.
     pub fn tcp_context(&self, now: Instant, remote: IpAddress) -> crate::socket::tcp::TcpContext {
         self.inner.tcp_context(now, Some(remote))
+    }
+
+    /// Connects the TCP socket behind `handle` to `remote` from one of the interface's
+    /// addresses (chosen as for any packet to `remote`) and an ephemeral port chosen by
+    /// RFC 6056 algorithm 3: a keyed hash of (local address, remote address, remote
+    /// port) plus a counter that advances by keyed pseudo-random steps (algorithm 5), over
+    /// the whole 1024–65535 range, skipping every port whose
+    /// 4-tuple is in use — TIME-WAIT included (CONFORMANCE B10). Returns the local
+    /// endpoint. Costs at most a few index lookups (one per port in use that it skips).
+    pub fn tcp_connect(
+        &mut self,
+        now: Instant,
+        sockets: &mut SocketSet<'_>,
+        handle: crate::socket::SocketHandle,
+        remote: core::net::SocketAddr,
+    ) -> Result<core::net::SocketAddr, crate::socket::tcp::ConnectError> {
+        use crate::socket::tcp::ConnectError;
+        let local_addr = self
+            .inner
+            .select_source(remote.ip())
+            .ok_or(ConnectError::Unaddressable)?;
+        let local = self
+            .inner
+            .ephemeral_port(sockets, local_addr, remote)
+            .ok_or(ConnectError::Unaddressable)?;
+        let cx = self.inner.tcp_context(now, Some(remote.ip()));
+        let mut socket = sockets
+            .get_mut_as::<crate::socket::tcp::Socket>(handle)
+            .ok_or(ConnectError::InvalidState)?;
+        socket.connect(&cx, remote, local)?;
+        Ok(local)
     }
 
     /// The capabilities of the device, as read at construction.
@@ -504,6 +540,50 @@ impl InterfaceInner<'_> {
             }
         }
         self.routes.lookup(&dst)
+    }
+
+    /// RFC 6056 algorithm 3 (see [`Interface::tcp_connect`]).
+    fn ephemeral_port(
+        &mut self,
+        sockets: &mut SocketSet<'_>,
+        local: IpAddress,
+        remote: core::net::SocketAddr,
+    ) -> Option<core::net::SocketAddr> {
+        const FIRST: u32 = 1024;
+        const COUNT: u32 = 65536 - FIRST;
+        let mut key_bytes = [0u8; 40];
+        let mut put = |at: usize, addr: IpAddress| -> usize {
+            match addr {
+                IpAddress::V4(a) => {
+                    key_bytes[at..at + 4].copy_from_slice(&a.octets());
+                    at + 4
+                }
+                IpAddress::V6(a) => {
+                    key_bytes[at..at + 16].copy_from_slice(&a.octets());
+                    at + 16
+                }
+            }
+        };
+        let at = put(0, local);
+        let at = put(at, remote.ip());
+        key_bytes[at..at + 2].copy_from_slice(&remote.port().to_be_bytes());
+        let offset = SipHasher24::hash(self.port_key, &key_bytes[..at + 2]) as u32;
+        for _ in 0..COUNT {
+            // Algorithm 3's counter moves by a keyed pseudo-random step of 1..=512
+            // (algorithm 5's idea), so successive ports are not sequential either.
+            let step = SipHasher24::hash(self.port_key, &self.port_counter.to_be_bytes()) % 512;
+            self.port_counter = self.port_counter.wrapping_add(1 + step as u32);
+            let port = FIRST + offset.wrapping_add(self.port_counter) % COUNT;
+            let candidate = core::net::SocketAddr::new(local, port as u16);
+            let key = crate::socket::DemuxKey::TcpConnection {
+                local: candidate,
+                remote,
+            };
+            if sockets.lookup(&key).is_none() {
+                return Some(candidate);
+            }
+        }
+        None
     }
 
     /// Remembers that `addr` resolved, so its queued packets go out this poll.
