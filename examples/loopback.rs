@@ -255,13 +255,13 @@ fn main() {
         let mut listener = tcp::Socket::with_capacity(256 * 1024, 256 * 1024);
         listener.listen(80).expect("port 80 free");
         let hs = server_host.sockets.add_socket(listener).expect("room");
-        let mut client = tcp::Socket::with_capacity(256 * 1024, 64 * 1024);
-        let local: SocketAddr = format!("192.0.2.1:{}", 40000 + round)
-            .parse()
-            .expect("literal");
-        let cx = client_host.iface.tcp_context(now, server_addr.ip());
-        client.connect(&cx, server_addr, local).expect("connect");
+        let client = tcp::Socket::with_capacity(256 * 1024, 64 * 1024);
         let hc = client_host.sockets.add_socket(client).expect("room");
+        // The interface picks the source address and an RFC 6056 ephemeral port.
+        client_host
+            .iface
+            .tcp_connect(now, &mut client_host.sockets, hc, server_addr)
+            .expect("connect");
 
         let mut request = format!("GET {path} HTTP/1.1\r\nHost: 192.0.2.2\r\n\r\n").into_bytes();
         let mut response: Vec<u8> = Vec::new();
