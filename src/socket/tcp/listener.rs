@@ -281,7 +281,10 @@ impl<'p> Listener<'p> {
                     if arm(sockets, slot.handle, self.endpoint, false) {
                         slot.role = Role::Gate;
                         need_gate = false;
-                        self.gate_seen = None;
+                        // Count from now: drops before this socket was the gate are not ours.
+                        self.gate_seen = sockets
+                            .get_as::<Socket>(slot.handle)
+                            .map(|s| s.counters().syns_dropped);
                     }
                 }
                 Role::Idle if want > 0 => {
