@@ -277,22 +277,19 @@ impl<'p> Listener<'p> {
                     slot.role = Role::Idle;
                 }
                 Role::Listening => want -= 1,
-                Role::Idle if need_gate => {
-                    if arm(sockets, slot.handle, self.endpoint, false) {
-                        slot.role = Role::Gate;
-                        need_gate = false;
-                        // Count from now: drops before this socket was the gate are not ours.
-                        self.gate_seen = sockets
-                            .get_as::<Socket>(slot.handle)
-                            .map(|s| s.counters().syns_dropped);
-                    }
+                // `arm` fails only for a socket the user still holds: it stays idle.
+                Role::Idle if need_gate && arm(sockets, slot.handle, self.endpoint, false) => {
+                    slot.role = Role::Gate;
+                    need_gate = false;
+                    // Count from now: drops before this socket was the gate are not ours.
+                    self.gate_seen = sockets
+                        .get_as::<Socket>(slot.handle)
+                        .map(|s| s.counters().syns_dropped);
                 }
-                Role::Idle if want > 0 => {
-                    if arm(sockets, slot.handle, self.endpoint, true) {
-                        slot.role = Role::Listening;
-                        want -= 1;
-                        armed = true;
-                    }
+                Role::Idle if want > 0 && arm(sockets, slot.handle, self.endpoint, true) => {
+                    slot.role = Role::Listening;
+                    want -= 1;
+                    armed = true;
                 }
                 _ => {}
             }
@@ -388,6 +385,9 @@ fn arm(
     let Some(mut socket) = sockets.get_mut_as::<Socket>(handle) else {
         return false;
     };
+    if socket.state() != State::Closed {
+        return false;
+    }
     socket.set_accept_syn(accept);
     socket.listen(endpoint).is_ok()
 }
