@@ -30,6 +30,7 @@ use crate::wire::{IpListenEndpoint, SeqNumber};
 
 pub mod congestion;
 mod error;
+mod listener;
 mod options;
 pub mod rtt;
 mod send;
@@ -41,6 +42,7 @@ mod tests;
 
 pub use self::congestion::{CongestionAlgorithm, CongestionControl};
 pub use self::error::{CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError};
+pub use self::listener::{Listener, ListenerCounters, ListenerSlot};
 pub use self::rtt::{RttConfig, RttEstimator};
 pub(crate) use self::state::rst_reply;
 
@@ -185,6 +187,9 @@ pub struct TcpCounters {
     pub dropped: u64,
     /// Out-of-order bytes discarded because the assembler had no room for another hole.
     pub ooo_dropped: u64,
+    /// SYNs dropped silently by a listener told not to accept (its backlog was full,
+    /// CONFORMANCE B11.2).
+    pub syns_dropped: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.
@@ -209,6 +214,9 @@ pub struct Socket<'a> {
     remote: Option<SocketAddr>,
     /// MUST-11: SYN-RECEIVED remembers whether it came from a passive open.
     passive: bool,
+    /// Whether a listener takes a SYN (`true`) or drops it silently and counts it
+    /// (B11.2: a full backlog drops new SYNs). Survives `listen` and `close`.
+    syn_accepting: bool,
     rx_buffer: RingBuffer<'a, u8>,
     tx_buffer: RingBuffer<'a, u8>,
     /// Out-of-order data held past the end of `rx_buffer`, offsets from `rcv_nxt`.
@@ -307,6 +315,7 @@ impl<'a> Socket<'a> {
             local: None,
             remote: None,
             passive: false,
+            syn_accepting: true,
             rx_buffer,
             tx_buffer,
             assembler: Assembler::new(),
@@ -391,6 +400,21 @@ impl<'a> Socket<'a> {
     /// Sets R2, the user timeout; `None` means never (MUST-21).
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.config.user_timeout = timeout;
+    }
+
+    /// Whether a socket in LISTEN takes an arriving SYN (the default) or drops it
+    /// silently, counting it in [`TcpCounters::syns_dropped`] (CONFORMANCE B11.2). A
+    /// [`Listener`] whose backlog is full keeps one socket listening with `false`, so
+    /// that new SYNs are dropped (and retransmitted by the peer) rather than reset.
+    /// Other segments to the listener are handled as usual (CORE-8).
+    pub fn set_accept_syn(&mut self, accept: bool) {
+        self.syn_accepting = accept;
+    }
+
+    /// Whether a socket in LISTEN takes an arriving SYN; see
+    /// [`set_accept_syn`](Self::set_accept_syn).
+    pub fn accepts_syn(&self) -> bool {
+        self.syn_accepting
     }
 
     /// The connection's state.
@@ -521,8 +545,10 @@ impl<'a> Socket<'a> {
         let rx = core::mem::replace(&mut self.rx_buffer, RingBuffer::new(&mut [][..]));
         let tx = core::mem::replace(&mut self.tx_buffer, RingBuffer::new(&mut [][..]));
         let counters = self.counters;
+        let syn_accepting = self.syn_accepting;
         *self = Socket::new(rx, tx);
         self.config = config;
+        self.syn_accepting = syn_accepting;
         self.rtt = RttEstimator::new(config.rtt);
         self.cc = Congestion::new(config.congestion, 536);
         self.counters = counters;

@@ -100,6 +100,12 @@ impl Socket<'_> {
             // SYN check; a SYN opens; the rest is dropped.
             (State::Listen, SegmentKind::Rst) => None,
             (State::Listen, SegmentKind::Ack | SegmentKind::SynAck) => Some(rst_reply(repr)),
+            // B11.2: a listener whose backlog is full drops the SYN silently (the peer
+            // retransmits it) instead of refusing the connection.
+            (State::Listen, SegmentKind::Syn) if !self.syn_accepting => {
+                self.counters.syns_dropped = self.counters.syns_dropped.wrapping_add(1);
+                None
+            }
             (State::Listen, SegmentKind::Syn) => {
                 self.accept_syn(cx, src, dst, repr);
                 None

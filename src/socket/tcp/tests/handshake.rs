@@ -279,3 +279,24 @@ fn a_syn_to_a_broadcast_address_is_ignored() {
     assert_eq!(r, None);
     assert_eq!(c.socket.state(), State::Listen);
 }
+
+#[test]
+fn a_listener_not_accepting_drops_a_syn_silently_and_counts_it() {
+    // B11.2: a full backlog drops new SYNs (the peer retransmits) instead of refusing.
+    let mut c = Conv::new(plain_config(), 1024, 1024);
+    c.socket.set_accept_syn(false);
+    c.socket.listen(80).unwrap();
+    assert!(!c.socket.accepts_syn(), "listen keeps the flag");
+    assert_eq!(c.feed(&with(seg(0, None), TcpFlags::SYN)), None);
+    assert_eq!(c.socket.state(), State::Listen);
+    assert_eq!(c.socket.counters().syns_dropped, 1);
+    c.expect_silence();
+    // CORE-8 still applies to everything else: an ACK draws a RST.
+    let rst = c.feed(&seg(0, Some(SeqNumber(42)))).unwrap();
+    assert_eq!((rst.flags, rst.seq_number), (TcpFlags::RST, SeqNumber(42)));
+    // Accepting again, the retransmitted SYN opens.
+    c.socket.set_accept_syn(true);
+    assert_eq!(c.feed(&with(seg(0, None), TcpFlags::SYN)), None);
+    assert_eq!(c.socket.state(), State::SynReceived);
+    assert_eq!(c.socket.counters().syns_dropped, 1);
+}
