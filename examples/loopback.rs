@@ -72,7 +72,11 @@ impl RxToken for Frame {
 
 impl TxToken for Slot {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut frame = self.1.borrow_mut().pop().unwrap_or_default();
+        let mut frame = self
+            .1
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(1514));
         frame.clear();
         frame.resize(len, 0);
         let result = f(&mut frame);
