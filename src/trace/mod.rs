@@ -32,7 +32,7 @@ use core::net::{IpAddr, SocketAddr};
 
 use crate::time::Instant;
 use crate::wire::frame::{Frame, Network, Transport};
-use crate::wire::{SeqNumber, TcpFlags, TcpRepr};
+use crate::wire::{SeqNumber, TcpRepr};
 
 pub use self::infer::LadderState;
 use self::infer::{Remarks, Side, advance};
@@ -348,34 +348,10 @@ struct Label<'r, 'a> {
     remarks: Remarks,
 }
 
-/// Flag names in the order tcpdump users read them (as `TcpRepr`'s `Display`).
-const FLAG_NAMES: [(TcpFlags, &str); 9] = [
-    (TcpFlags::SYN, "SYN"),
-    (TcpFlags::FIN, "FIN"),
-    (TcpFlags::RST, "RST"),
-    (TcpFlags::PSH, "PSH"),
-    (TcpFlags::ACK, "ACK"),
-    (TcpFlags::URG, "URG"),
-    (TcpFlags::ECE, "ECE"),
-    (TcpFlags::CWR, "CWR"),
-    (TcpFlags::NS, "NS"),
-];
-
 impl Label<'_, '_> {
     fn write(&self, w: &mut impl Write) -> fmt::Result {
         let r = self.repr;
-        let flags = r.wire_flags();
-        w.write_char('[')?;
-        let mut first = true;
-        for (flag, name) in FLAG_NAMES {
-            if flags.contains(flag) {
-                w.write_str(if first { "" } else { "," })?;
-                w.write_str(name)?;
-                first = false;
-            }
-        }
-        w.write_str(if first { "none]" } else { "]" })?;
-        write!(w, " seq={}", self.seq)?;
+        write!(w, "[{}] seq={}", r.wire_flags(), self.seq)?;
         let peer = |n: u32| shown_number(SeqNumber(n), self.peer_base, false);
         if let Some(ack) = r.ack_number {
             write!(w, " ack={}", peer(ack.0))?;

@@ -597,6 +597,25 @@ const FLAG_NAMES: [(TcpFlags, &str); 9] = [
     (TcpFlags::NS, "NS"),
 ];
 
+impl fmt::Display for TcpFlags {
+    /// Flag names joined by commas in tcpdump's order, e.g. `SYN,ACK`; `none` for a
+    /// segment with no flag at all.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (flag, name) in FLAG_NAMES {
+            if self.contains(flag) {
+                f.write_str(if first { "" } else { "," })?;
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
 struct TcpReprDisplay<'r, 'a> {
     repr: &'r TcpRepr<'a>,
     addrs: Option<(IpAddress, IpAddress)>,
@@ -615,18 +634,7 @@ impl fmt::Display for TcpReprDisplay<'_, '_> {
             None => write!(f, "TCP {} > {} [", r.src_port, r.dst_port)?,
         }
         let flags = r.wire_flags();
-        let mut first = true;
-        for (flag, name) in FLAG_NAMES {
-            if flags.contains(flag) {
-                f.write_str(if first { "" } else { "," })?;
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("none")?;
-        }
-        write!(f, "] seq={}", r.seq_number)?;
+        write!(f, "{flags}] seq={}", r.seq_number)?;
         if let Some(ack) = r.ack_number {
             write!(f, " ack={ack}")?;
         }
