@@ -1,7 +1,7 @@
 //! ICMPv4, ICMPv6 and Neighbour Discovery on ingress, and the ICMP errors the interface
 //! sends, under the rules of RFC 1122 §3.2.2 / RFC 4443 §2.4 (CONFORMANCE C5, C8, C9).
 
-use super::ingress::{IpMeta, LinkCast};
+use super::ingress::{IpMeta, LinkCast, counted};
 use super::neighbor::NeighborFill;
 use super::{InterfaceInner, NeighborCache};
 use crate::socket::{DemuxKey, Socket, SocketSet};
@@ -19,19 +19,13 @@ impl InterfaceInner<'_> {
     ) {
         self.counters.icmpv4_rx += 1;
         let checksums = self.caps.checksum;
-        let repr = match Icmpv4Packet::new_checked(payload)
-            .and_then(|p| Icmpv4Repr::parse(&p, &checksums))
-        {
-            Ok(repr) => repr,
-            Err(Error::Checksum) => {
-                self.counters.icmpv4_bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                // Unknown and deprecated types are silently discarded (C5.1, C5.10).
-                self.counters.icmpv4_rx_invalid += 1;
-                return;
-            }
+        // Unknown and deprecated types are silently discarded (C5.1, C5.10).
+        let parsed =
+            Icmpv4Packet::new_checked(payload).and_then(|p| Icmpv4Repr::parse(&p, &checksums));
+        let c = &mut self.counters;
+        let Some(repr) = counted(parsed, &mut c.icmpv4_bad_checksum, &mut c.icmpv4_rx_invalid)
+        else {
+            return;
         };
         match repr {
             Icmpv4Repr::EchoRequest {
@@ -99,18 +93,12 @@ impl InterfaceInner<'_> {
     ) {
         self.counters.icmpv6_rx += 1;
         let checksums = self.caps.checksum;
-        let repr = match Icmpv6Packet::new_checked(payload)
-            .and_then(|p| Icmpv6Repr::parse(&ip.src_addr, &ip.dst_addr, &p, &checksums))
-        {
-            Ok(repr) => repr,
-            Err(Error::Checksum) => {
-                self.counters.icmpv6_bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                self.counters.icmpv6_rx_invalid += 1;
-                return;
-            }
+        let parsed = Icmpv6Packet::new_checked(payload)
+            .and_then(|p| Icmpv6Repr::parse(&ip.src_addr, &ip.dst_addr, &p, &checksums));
+        let c = &mut self.counters;
+        let Some(repr) = counted(parsed, &mut c.icmpv6_bad_checksum, &mut c.icmpv6_rx_invalid)
+        else {
+            return;
         };
         match repr {
             Icmpv6Repr::EchoRequest {

@@ -450,6 +450,27 @@ impl Interface<'_> {
     }
 }
 
+/// The outcome of a transport (or IPv4 header) parse, with the drop counted by reason:
+/// a checksum failure in `bad_checksum`, anything else (truncated, malformed,
+/// unsupported) in `malformed`.
+pub(super) fn counted<T>(
+    result: Result<T>,
+    bad_checksum: &mut u64,
+    malformed: &mut u64,
+) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(Error::Checksum) => {
+            *bad_checksum += 1;
+            None
+        }
+        Err(_) => {
+            *malformed += 1;
+            None
+        }
+    }
+}
+
 /// Facts about how a packet arrived that decide whether an error may be sent.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct IpMeta {
@@ -576,23 +597,12 @@ impl InterfaceInner<'_> {
     ) {
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         let checksums = self.caps.checksum;
-        let view = match UdpPacket::new_checked(payload) {
-            Ok(view) => view,
-            Err(_) => {
-                self.counters.udp_bad_length += 1;
-                return;
-            }
-        };
-        let repr = match UdpRepr::parse(&view, &src, &dst, &checksums) {
-            Ok(repr) => repr,
-            Err(Error::Checksum) => {
-                self.counters.udp_bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                self.counters.udp_bad_length += 1;
-                return;
-            }
+        let c = &mut self.counters;
+        let parsed = UdpPacket::new_checked(payload)
+            .and_then(|view| UdpRepr::parse(&view, &src, &dst, &checksums).map(|r| (view, r)));
+        let Some((view, repr)) = counted(parsed, &mut c.udp_bad_checksum, &mut c.udp_bad_length)
+        else {
+            return;
         };
         let exact = DemuxKey::Udp(IpListenEndpoint {
             addr: Some(dst),
@@ -648,20 +658,11 @@ impl InterfaceInner<'_> {
     ) {
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         let checksums = self.caps.checksum;
-        let Ok(view) = TcpPacket::new_checked(payload) else {
-            self.counters.tcp_bad_header += 1;
+        let c = &mut self.counters;
+        let parsed = TcpPacket::new_checked(payload)
+            .and_then(|view| TcpRepr::parse(&view, &src, &dst, &checksums));
+        let Some(repr) = counted(parsed, &mut c.tcp_bad_checksum, &mut c.tcp_bad_header) else {
             return;
-        };
-        let repr = match TcpRepr::parse(&view, &src, &dst, &checksums) {
-            Ok(repr) => repr,
-            Err(Error::Checksum) => {
-                self.counters.tcp_bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                self.counters.tcp_bad_header += 1;
-                return;
-            }
         };
         // Demux: the connection's 4-tuple first, then a listener on the exact address,
         // then one on any address. Segments to broadcast or multicast never reach TCP.
