@@ -261,43 +261,30 @@ impl InterfaceInner<'_> {
             self.count_too_big(ip);
             return Err(DispatchError::Dropped);
         }
-        let mut frag_buf =
-            core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
-        let mut offset = 0;
-        let mut result = Ok(());
-        while offset < body.len() {
-            let len = per_fragment.min(body.len() - offset);
-            let more = offset + len < body.len();
-            let mut frag = *v4;
-            frag.payload_len = len;
-            frag.more_frags = more;
-            frag.frag_offset = offset as u16;
-            // RFC 791: only options with the copy flag go in later fragments; skiff sends
-            // no options of its own, so later fragments carry none.
-            if offset != 0 {
-                frag.options = Ipv4Options::EMPTY;
-            }
-            let flen = frag.buffer_len() + len;
-            let Some(buf) = frag_buf.get_mut(..flen) else {
-                result = Err(DispatchError::Dropped);
-                break;
-            };
-            let frag_ip = IpRepr::Ipv4(frag);
-            frag_ip
-                .emit(buf, &self.caps.checksum)
-                .copy_from_slice(&body[offset..offset + len]);
-            if let Err(e) =
-                self.transmit_or_queue(neighbors, device, now, &frag_ip, link, &frag_buf[..flen])
-            {
-                result = Err(e);
-                break;
-            }
-            self.counters.ipv4_frags_tx += 1;
-            offset += len;
-        }
-        self.frag_buf = frag_buf;
-        // A fragment train cut short cannot be resumed: the datagram is lost.
-        result.map_err(|_| DispatchError::Dropped)
+        let caps = self.caps.checksum;
+        self.send_fragments(
+            neighbors,
+            device,
+            now,
+            link,
+            body,
+            per_fragment,
+            |offset, len, more, buf| {
+                let mut frag = *v4;
+                frag.payload_len = len;
+                frag.more_frags = more;
+                frag.frag_offset = offset as u16;
+                // RFC 791: only options with the copy flag go in later fragments; skiff sends
+                // no options of its own, so later fragments carry none.
+                if offset != 0 {
+                    frag.options = Ipv4Options::EMPTY;
+                }
+                let ip = IpRepr::Ipv4(frag);
+                let header_len = ip.header_len();
+                ip.emit(buf.get_mut(..header_len + len)?, &caps);
+                Some((ip, header_len))
+            },
+        )
     }
 
     /// IPv6 source fragmentation (RFC 8200 §4.5, C6.11): skiff sends no extension
@@ -321,6 +308,52 @@ impl InterfaceInner<'_> {
         let ident = self
             .ident_counter
             .wrapping_add(SipHasher24::hash(self.ident_key, &v6.dst_addr.octets()) as u32);
+        let caps = self.caps.checksum;
+        self.send_fragments(
+            neighbors,
+            device,
+            now,
+            link,
+            body,
+            per_fragment,
+            |offset, len, more, buf| {
+                let header = Ipv6Repr {
+                    next_header: IpProtocol::Ipv6Frag,
+                    payload_len: IPV6_FRAGMENT_HEADER_LEN + len,
+                    ..*v6
+                };
+                let frag = Ipv6FragmentRepr {
+                    next_header: v6.next_header,
+                    frag_offset: offset as u16,
+                    more_frags: more,
+                    ident,
+                };
+                let header_len = IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN;
+                let rest = IpRepr::Ipv6(header).emit(buf.get_mut(..header_len + len)?, &caps);
+                frag.emit(&mut Ipv6FragmentHeader::new_unchecked(
+                    &mut rest[..IPV6_FRAGMENT_HEADER_LEN],
+                ));
+                Some((IpRepr::Ipv6(header), header_len))
+            },
+        )
+    }
+
+    /// Sends `body` as a train of fragments of at most `per_fragment` bytes (a multiple
+    /// of 8, C3.13 / RFC 8200 §4.5; never overlapping). `header` writes one fragment's
+    /// headers at the start of the buffer it is given and returns them with their
+    /// length, or `None` if the buffer is too small. A train cut short cannot be resumed:
+    /// the datagram is then lost and reported `Dropped`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_fragments<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        link: LinkDst,
+        body: &[u8],
+        per_fragment: usize,
+        mut header: impl FnMut(usize, usize, bool, &mut [u8]) -> Option<(IpRepr, usize)>,
+    ) -> Result<(), DispatchError> {
         let mut frag_buf =
             core::mem::replace(&mut self.frag_buf, managed::ManagedSlice::Borrowed(&mut []));
         let mut offset = 0;
@@ -328,39 +361,22 @@ impl InterfaceInner<'_> {
         while offset < body.len() {
             let len = per_fragment.min(body.len() - offset);
             let more = offset + len < body.len();
-            let header = Ipv6Repr {
-                next_header: IpProtocol::Ipv6Frag,
-                payload_len: IPV6_FRAGMENT_HEADER_LEN + len,
-                ..*v6
-            };
-            let frag = Ipv6FragmentRepr {
-                next_header: v6.next_header,
-                frag_offset: offset as u16,
-                more_frags: more,
-                ident,
-            };
-            let flen = IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN + len;
-            let Some(buf) = frag_buf.get_mut(..flen) else {
+            let Some((ip, header_len)) = header(offset, len, more, &mut frag_buf) else {
                 result = Err(DispatchError::Dropped);
                 break;
             };
-            let rest = IpRepr::Ipv6(header).emit(buf, &self.caps.checksum);
-            frag.emit(&mut Ipv6FragmentHeader::new_unchecked(
-                &mut rest[..IPV6_FRAGMENT_HEADER_LEN],
-            ));
-            rest[IPV6_FRAGMENT_HEADER_LEN..].copy_from_slice(&body[offset..offset + len]);
-            if let Err(e) = self.transmit_or_queue(
-                neighbors,
-                device,
-                now,
-                &IpRepr::Ipv6(header),
-                link,
-                &frag_buf[..flen],
-            ) {
+            let flen = header_len + len;
+            frag_buf[header_len..flen].copy_from_slice(&body[offset..offset + len]);
+            if let Err(e) =
+                self.transmit_or_queue(neighbors, device, now, &ip, link, &frag_buf[..flen])
+            {
                 result = Err(e);
                 break;
             }
-            self.counters.ipv6_frags_tx += 1;
+            match ip {
+                IpRepr::Ipv4(_) => self.counters.ipv4_frags_tx += 1,
+                IpRepr::Ipv6(_) => self.counters.ipv6_frags_tx += 1,
+            }
             offset += len;
         }
         self.frag_buf = frag_buf;
