@@ -15,6 +15,10 @@
 // Each test binary uses its own subset of the harness.
 #![allow(dead_code)]
 
+mod tcp;
+#[allow(unused_imports)]
+pub use tcp::*;
+
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output, Stdio};
