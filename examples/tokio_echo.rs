@@ -190,7 +190,7 @@ async fn run(opts: Options) -> Result<(), Box<dyn std::error::Error>> {
 /// The program's own code: an echo service over a `tcp::Listener`'s pool of sockets.
 struct Echo {
     listener: tcp::Listener<'static>,
-    /// Accepted connections, until they are closed.
+    /// Accepted connections, until they are closed (or in TIME-WAIT).
     conns: Vec<SocketHandle>,
     accepted: u64,
     shutting_down: bool,
@@ -214,7 +214,7 @@ impl Echo {
         })
     }
 
-    /// Connections accepted and not yet closed.
+    /// Connections accepted and not yet closed (or in TIME-WAIT).
     fn connections(&self) -> usize {
         self.conns.len()
     }
@@ -234,7 +234,9 @@ impl Echo {
                 return false;
             };
             echo(&mut socket);
-            if socket.state() == State::Closed {
+            // TIME-WAIT needs nothing from us; the listener takes the socket back once
+            // it is CLOSED.
+            if matches!(socket.state(), State::Closed | State::TimeWait) {
                 log::info!("connection {handle} ended: {:?}", socket.close_reason());
                 return false;
             }
