@@ -92,6 +92,17 @@ fn the_readme_embedding_example_echoes_a_line_over_the_in_memory_loopback() {
     );
 }
 
+#[test]
+fn the_readme_shows_examples_embed_rs_verbatim() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let example = std::fs::read_to_string(root.join("examples/embed.rs")).expect("embed.rs");
+    assert!(
+        readme.contains(&format!("```rust\n{example}```\n")),
+        "README.md's \"Embed skiff in your loop\" must show examples/embed.rs unchanged"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // examples/tokio_echo.rs
 
