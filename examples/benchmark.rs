@@ -41,7 +41,7 @@ use std::time::{Duration, Instant as StdInstant};
 
 use common::{AnyDevice, COMMON_USAGE, CommonOptions, parse_seconds};
 use skiff::socket::SocketSet;
-use skiff::socket::tcp::{self, CongestionAlgorithm, RecvError, State};
+use skiff::socket::tcp::{self, CongestionAlgorithm, RecvError, State, TcpCounters};
 use skiff_phy::{Clock, PhyStats};
 
 /// The period of the byte pattern: prime, so it never lines up with segment sizes.
@@ -224,6 +224,9 @@ struct Transfer {
     mismatch: Option<u64>,
     started: Option<StdInstant>,
     finished: Option<StdInstant>,
+    /// The socket's counters when the clock started: the report counts from there, so a
+    /// retransmitted SYN is not charged to the transfer.
+    counters_at_start: TcpCounters,
 }
 
 impl Transfer {
@@ -239,6 +242,7 @@ impl Transfer {
             )
         {
             self.started = Some(now);
+            self.counters_at_start = socket.counters();
         }
         if state == State::Closed {
             if let Some(reason) = socket.close_reason() {
@@ -370,8 +374,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// Waits (up to 3 s) until the kernel reports the device's link as up. Opening a TAP
+/// raises its carrier, but Linux only starts sending on it once its link watcher has run,
+/// up to a second later; a SYN or SYN-ACK sent before that is lost and costs a 1 s
+/// retransmission timeout, and starts the connection with a collapsed window.
+fn wait_link_up(device: &AnyDevice) {
+    let name = match device {
+        AnyDevice::Tap(d) => d.name(),
+        AnyDevice::AfPacket(d) => d.name(),
+    };
+    let path = format!("/sys/class/net/{name}/operstate");
+    let give_up = StdInstant::now() + Duration::from_secs(3);
+    while StdInstant::now() < give_up {
+        match std::fs::read_to_string(&path) {
+            Ok(state) if state.trim() == "up" => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(5)),
+            // No sysfs for this device (another namespace's /sys): nothing to wait for.
+            Err(_) => return,
+        }
+    }
+    log::warn!("{name} is still not up; starting anyway");
+}
+
 fn run(opts: &Options) -> Result<(), String> {
     let mut device = opts.common.open().map_err(|e| e.to_string())?;
+    wait_link_up(&device);
     let clock = Clock::new();
     let mut iface = opts.common.interface(&mut device, clock.now());
     let mut sockets = SocketSet::with_capacity(1, u64::from(std::process::id()));
@@ -405,6 +432,7 @@ fn run(opts: &Options) -> Result<(), String> {
         mismatch: None,
         started: None,
         finished: None,
+        counters_at_start: TcpCounters::default(),
     };
     let give_up = StdInstant::now() + opts.timeout;
     let outcome = loop {
@@ -449,13 +477,22 @@ fn report(opts: &Options, transfer: &Transfer, socket: &tcp::Socket<'_>, phy: Ph
         "benchmark: {role} {} bytes in {secs:.3} s: {gbits:.3} Gbit/s",
         transfer.moved
     );
-    let c = socket.counters();
+    let (now, then) = (socket.counters(), transfer.counters_at_start);
+    let c = TcpCounters {
+        segments_out: now.segments_out.wrapping_sub(then.segments_out),
+        segments_in: now.segments_in.wrapping_sub(then.segments_in),
+        retransmits: now.retransmits.wrapping_sub(then.retransmits),
+        timeouts: now.timeouts.wrapping_sub(then.timeouts),
+        fast_retransmits: now.fast_retransmits.wrapping_sub(then.fast_retransmits),
+        dropped: now.dropped.wrapping_sub(then.dropped),
+        ..now
+    };
     let ms = |d: skiff::time::Duration| Duration::from(d).as_secs_f64() * 1e3;
     let srtt = socket
         .rtt_estimate()
         .map_or("-".to_string(), |d| format!("{:.3} ms", ms(d)));
     println!(
-        "benchmark: tcp: segments out {} in {}, retransmits {} (timeouts {}, fast {}), \
+        "benchmark: tcp during the transfer: segments out {} in {}, retransmits {} (timeouts {}, fast {}), \
          srtt {srtt}, rto {:.0} ms, cwnd {} bytes, dropped arrivals {}",
         c.segments_out,
         c.segments_in,
