@@ -155,16 +155,17 @@ async fn run(opts: Options) -> Result<(), Box<dyn std::error::Error>> {
 
         // 3. Sleep until a frame arrives, the stack's next deadline, a signal, or the
         //    end of the shutdown grace.
-        let delay = match frames_left {
-            true => Some(Duration::ZERO),
-            false => iface.poll_delay(clock.now(), &sockets).map(Duration::from),
+        let delay = if frames_left {
+            Some(Duration::ZERO)
+        } else {
+            iface.poll_delay(clock.now(), &sockets).map(Duration::from)
         };
         let grace_end = shutdown_at.unwrap_or_else(tokio::time::Instant::now);
         tokio::select! {
             ready = device.readable_mut() => {
                 // tokio reports readiness once per edge (epoll's EPOLLET). Forget it now,
-                // before the poll above reads the device dry, so that any frame arriving
-                // later raises a new edge and wakes this loop again.
+                // before the next poll reads the device dry, so that any frame arriving
+                // after that read raises a new edge and wakes this loop again.
                 ready?.clear_ready();
             }
             () = tokio::time::sleep(delay.unwrap_or_default()), if delay.is_some() => {}
