@@ -18,6 +18,8 @@
 mod tcp;
 #[allow(unused_imports)]
 pub use tcp::*;
+/// Example programs and Linux tools as processes in a namespace (interop_embed.rs).
+pub mod netns_proc;
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
