@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::netns_proc::{NsProcess, example, wait_tcp_listening};
+use common::netns_proc::{NsProcess, example};
 use common::*;
 
 const MIB: usize = 1024 * 1024;
@@ -252,7 +252,7 @@ fn benchmark_as_writer_sends_64_mib_to_socat_intact_over_ipv4() {
             &format!("CREATE:{}", received.path()),
         ],
     );
-    wait_tcp_listening(&ns, BENCH_PORT.parse().expect("port"));
+    wait_for_listener(&ns, BENCH_PORT.parse().expect("port"));
     let bytes = BULK_BYTES.to_string();
     let connect = format!("{LINUX_V4}:{BENCH_PORT}");
     let writer = NsProcess::spawn(

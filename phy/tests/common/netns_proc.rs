@@ -225,17 +225,3 @@ pub struct Finished {
     pub stdout: String,
     pub stderr: String,
 }
-
-/// Waits (up to 10 s) until a TCP socket in `ns` listens on `port`, so a client started
-/// next does not race the server's `listen`.
-pub fn wait_tcp_listening(ns: &Netns, port: u16) {
-    let filter = format!("sport = :{port}");
-    for _ in 0..2000 {
-        let out = ns.exec("ss", &["-Hltn", &filter]);
-        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("nothing listens on TCP port {port} in {}", ns.name);
-}

@@ -114,9 +114,10 @@ impl Drop for LinuxProcess {
     }
 }
 
-/// Waits (up to 2 s) until something in `ns` listens on TCP `port`.
+/// Waits (up to 10 s) until something in `ns` listens on TCP `port`, so a client started
+/// next does not race the server's `listen`.
 pub fn wait_for_listener(ns: &Netns, port: u16) {
-    for _ in 0..400 {
+    for _ in 0..2000 {
         let out = ns.exec("ss", &["-Hltn", &format!("sport = :{port}")]);
         if !out.stdout.is_empty() {
             return;
