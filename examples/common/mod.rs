@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use skiff::iface::{Config, Interface};
 use skiff::phy::{Device, DeviceCapabilities};
 use skiff::time::Instant;
