@@ -69,9 +69,13 @@ impl Input {
                 self.end += n;
                 n
             }
-            // Finished, reset, or never connected: nothing more will come.
-            Err(RecvError::Finished | RecvError::Reset | RecvError::InvalidState) => {
+            Err(RecvError::Finished | RecvError::Reset) => {
                 self.eof = true;
+                0
+            }
+            // Not connected yet, or never will be.
+            Err(RecvError::InvalidState) => {
+                self.eof = socket.state() == tcp::State::Closed;
                 0
             }
         }
