@@ -37,6 +37,7 @@ mod connection;
 #[path = "httpd/routes.rs"]
 mod routes;
 
+use std::collections::VecDeque;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -150,6 +151,8 @@ struct Server {
     listener: Listener<'static>,
     pool: Vec<SocketHandle>,
     conns: Vec<Connection>,
+    /// Finished connections whose socket is in TIME-WAIT, oldest first.
+    time_wait: VecDeque<SocketHandle>,
     site: Site,
     stats: HttpStats,
     snapshot: Snapshot,
@@ -191,6 +194,7 @@ impl Server {
             listener,
             pool,
             conns: Vec::with_capacity(o.max_conns),
+            time_wait: VecDeque::new(),
             site: Site { root },
             stats: HttpStats::default(),
             snapshot: Snapshot {
@@ -221,6 +225,7 @@ impl Server {
         let now = StdInstant::now();
         self.refresh_snapshot(iface, sockets, now);
         let mut next = self.serve(sockets, 0, now);
+        self.reclaim_time_wait(sockets);
         self.listener.poll(sockets);
         if self.shutting_down {
             // Connections that completed their handshake are still taken (and closed
@@ -263,16 +268,49 @@ impl Server {
                 i += 1;
                 continue;
             }
-            let closed = socket.state() == tcp::State::Closed;
+            let state = socket.state();
             drop(socket);
             let handle = self.conns.swap_remove(i).handle();
             cx.stats.active -= 1;
-            // A CLOSED socket goes back to the pool now; one in TIME-WAIT when that ends.
-            if closed {
-                self.listener.release(handle, sockets);
+            // A CLOSED socket goes back to the pool now; one in TIME-WAIT when that
+            // ends, or earlier if the pool runs short.
+            match state {
+                tcp::State::Closed => {
+                    self.listener.release(handle, sockets);
+                }
+                tcp::State::TimeWait => self.time_wait.push_back(handle),
+                _ => {}
             }
         }
         next
+    }
+
+    /// Keeps a quarter of the pool free for new connections by cutting the oldest
+    /// TIME-WAITs short. A server that closes first leaves every connection in
+    /// TIME-WAIT for a minute, each holding a pool socket: without this, 256 requests
+    /// with `Connection: close` would use up the pool for that minute. Linux does the
+    /// same past `tcp_max_tw_buckets`; timestamps (PAWS) and time-based ISNs keep a
+    /// new connection on the same ports safe from the old one's stray segments.
+    fn reclaim_time_wait(&mut self, sockets: &mut SocketSet<'static>) {
+        // Those that ended by themselves are the listener's again (checked before its
+        // poll, so none of these handles can have been reused yet).
+        self.time_wait.retain(|&h| {
+            sockets
+                .get_as::<tcp::Socket>(h)
+                .is_some_and(|s| s.state() == tcp::State::TimeWait)
+        });
+        let busy = self.conns.len()
+            + self.time_wait.len()
+            + self.listener.half_open()
+            + self.listener.ready();
+        let spare = self.pool.len().saturating_sub(busy);
+        let wanted = self.pool.len() / 4;
+        for _ in spare..wanted {
+            let Some(handle) = self.time_wait.pop_front() else {
+                break;
+            };
+            self.listener.release(handle, sockets);
+        }
     }
 
     fn accept(&mut self, sockets: &mut SocketSet<'static>, now: StdInstant) {
