@@ -320,7 +320,7 @@ impl Server {
             let mut conn = Connection::new(handle, now);
             if self.shutting_down {
                 if let Some(mut socket) = sockets.get_mut_as::<tcp::Socket>(handle) {
-                    conn.shut_down(&mut socket);
+                    conn.shut_down(&mut socket, now);
                 }
             }
             self.conns.push(conn);
@@ -355,9 +355,10 @@ impl Server {
     fn shut_down(&mut self, sockets: &mut SocketSet<'static>) {
         self.shutting_down = true;
         self.listener.unlisten(sockets);
+        let now = StdInstant::now();
         for conn in &mut self.conns {
             if let Some(mut socket) = sockets.get_mut_as::<tcp::Socket>(conn.handle()) {
-                conn.shut_down(&mut socket);
+                conn.shut_down(&mut socket, now);
             }
         }
     }

@@ -203,9 +203,23 @@ fn bash_output(ns: &Netns, script: &str, limit: Duration, args: &[&str]) -> Outp
         .expect("timeout(1) runs")
 }
 
-/// Runs a Python program in `ns` with `args`; panics unless it succeeds; its stdout.
+/// What every program [`python`] runs can use.
+const PY_PRELUDE: &str = r#"
+import hashlib, socket, sys, time
+def read_to_end(s):
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return data
+        data += b
+"#;
+
+/// Runs a Python program (after [`PY_PRELUDE`]) in `ns` with `args`; panics unless it
+/// succeeds; its stdout.
 fn python(ns: &Netns, program: &str, args: &[&str]) -> String {
-    let mut all = vec![program];
+    let program = format!("{PY_PRELUDE}{program}");
+    let mut all = vec![program.as_str()];
     all.extend_from_slice(args);
     let script = "python3 -c \"$1\" \"${@:2}\"";
     let out = bash_output(ns, script, Duration::from_secs(60), &all);
@@ -441,7 +455,6 @@ fn wrk_with_200_connections_for_10_s_sees_no_socket_errors_and_only_2xx() {
 /// Sends its requests in one write, reads to the end, and prints each response's status
 /// code and body length, in order.
 const PY_PIPELINE: &str = r#"
-import hashlib, socket, sys
 host = sys.argv[1]
 s = socket.create_connection((host, 80), timeout=10)
 s.sendall(b"GET /bytes/3000 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -449,12 +462,7 @@ s.sendall(b"GET /bytes/3000 HTTP/1.1\r\nHost: x\r\n\r\n"
           b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
           b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
           b"GET /bytes/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
+data = read_to_end(s)
 out = []
 while data:
     head, _, data = data.partition(b"\r\n\r\n")
@@ -490,7 +498,6 @@ fn pipelined_requests_in_one_write_get_their_responses_in_order() {
 /// Content-Length matched the body that followed (the server closes after a malformed
 /// request, and after the 405 because the request asks it to).
 const PY_ERRORS: &str = r#"
-import socket, sys
 host = sys.argv[1]
 requests = [
     b"NONSENSE\r\n\r\n",
@@ -505,13 +512,7 @@ out = []
 for r in requests:
     s = socket.create_connection((host, 80), timeout=10)
     s.sendall(r)
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _, body = read_to_end(s).partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     length = [int(l.split(b":")[1]) for l in lines if l.lower().startswith(b"content-length:")]
     ok = "ok" if length == [len(body)] else "bad-length"
@@ -535,17 +536,11 @@ fn bad_requests_get_an_error_status_with_a_correct_length_and_a_close() {
 /// (the server closes first, so its socket goes to TIME-WAIT); prints how many got
 /// their whole response.
 const PY_CLOSE_EACH: &str = r#"
-import socket, sys
 ok = 0
 for i in range(int(sys.argv[2])):
     s = socket.create_connection((sys.argv[1], 80), timeout=10)
     s.sendall(b"GET /bytes/100 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
+    data = read_to_end(s)
     s.close()
     ok += data.endswith(bytes(range(100)))
 print(ok)
@@ -560,6 +555,43 @@ fn connections_the_server_closes_do_not_use_up_its_pool_in_time_wait() {
     let h = httpd("htw", &["--max-conns", "16"]);
     let out = python(&h.ns, PY_CLOSE_EACH, &[STACK_V4, "85"]);
     assert_eq!(out.trim(), "85");
+}
+
+/// A: a keep-alive connection left idle must see the server's FIN. B: a connection
+/// that takes the server's FIN but never closes its own side must be reset a while
+/// later (a write after that fails). Prints `A:fin B:reset` when both hold.
+const PY_IDLE_TIMEOUTS: &str = r#"
+host = sys.argv[1]
+def fetch(s, close):
+    extra = b"Connection: close\r\n" if close else b""
+    s.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+    got = b""
+    while not got.endswith(bytes(range(10))):
+        got += s.recv(4096)
+a = socket.create_connection((host, 80), timeout=10)
+fetch(a, False)
+result = ["A:fin" if a.recv(4096) == b"" else "A:data"]
+b = socket.create_connection((host, 80), timeout=10)
+fetch(b, True)
+assert b.recv(4096) == b""
+time.sleep(3)
+try:
+    b.sendall(b"x")
+    time.sleep(0.3)
+    b.sendall(b"y")
+    result.append("B:open")
+except OSError:
+    result.append("B:reset")
+print(" ".join(result))
+"#;
+
+#[test]
+fn idle_connections_are_closed_and_a_peer_that_never_closes_is_reset() {
+    require_netns!("python3");
+    let _turn = one_at_a_time();
+    let h = httpd("hidle", &["--idle-timeout", "1"]);
+    let out = python(&h.ns, PY_IDLE_TIMEOUTS, &[STACK_V4]);
+    assert_eq!(out.trim(), "A:fin B:reset");
 }
 
 /// Opens a keep-alive connection, gets one response, says `ready`, then waits for the
@@ -597,7 +629,6 @@ fn sigint_makes_httpd_close_an_idle_connection_with_a_fin_and_exit_0() {
 
 /// Sends a line over TCP and prints what comes back.
 const PY_ECHO_LINE: &str = r#"
-import socket, sys
 s = socket.create_connection((sys.argv[1], 7), timeout=10)
 line = ("hello over %s\n" % sys.argv[1]).encode()
 s.sendall(line)

@@ -117,7 +117,7 @@ impl Connection {
             }
             // Between requests (a response just went out): close if this was the last.
             if self.close_after && matches!(self.phase, Phase::Head) {
-                self.close(socket);
+                self.close(socket, cx.now);
             }
             let progressed = match self.phase {
                 Phase::Head => self.next_request(cx),
@@ -134,34 +134,41 @@ impl Connection {
         // The peer closed and every request it sent is answered: close our side too.
         let idle = matches!(self.phase, Phase::Head) && self.input.is_empty();
         if idle && self.input.eof() && self.output.is_idle() {
-            self.close(socket);
+            self.close(socket, cx.now);
         }
     }
 
-    /// Closes an idle keep-alive connection after `timeout` without traffic; returns
-    /// when it must be looked at again for that.
+    /// Closes a keep-alive connection idle between requests for `timeout`, and resets
+    /// one that has sat in FIN-WAIT-2 that long after we closed (the peer took our FIN
+    /// but never sends its own: Linux's `tcp_fin_timeout`). Returns when it must be
+    /// looked at again for that.
     pub fn check_idle(
         &mut self,
         socket: &mut tcp::Socket<'_>,
         now: StdInstant,
         timeout: std::time::Duration,
     ) -> Option<StdInstant> {
-        if !self.is_between_requests() {
+        let lingering = matches!(self.phase, Phase::Closing) && socket.state() == State::FinWait2;
+        if !self.is_between_requests() && !lingering {
             return None;
         }
         let deadline = self.last_active + timeout;
-        if now >= deadline {
-            self.close(socket);
-            return None;
+        if now < deadline {
+            return Some(deadline);
         }
-        Some(deadline)
+        if lingering {
+            socket.abort();
+        } else {
+            self.close(socket, now);
+        }
+        None
     }
 
     /// Graceful shutdown: an idle connection closes now, a busy one after its response.
-    pub fn shut_down(&mut self, socket: &mut tcp::Socket<'_>) {
+    pub fn shut_down(&mut self, socket: &mut tcp::Socket<'_>, now: StdInstant) {
         self.close_after = true;
         if self.is_between_requests() {
-            self.close(socket);
+            self.close(socket, now);
         }
     }
 
@@ -179,8 +186,9 @@ impl Connection {
         matches!(self.phase, Phase::Head) && self.input.is_empty() && self.output.is_idle()
     }
 
-    fn close(&mut self, socket: &mut tcp::Socket<'_>) {
+    fn close(&mut self, socket: &mut tcp::Socket<'_>, now: StdInstant) {
         let _ = socket.close();
+        self.last_active = now;
         self.phase = Phase::Closing;
         self.input.clear();
     }
