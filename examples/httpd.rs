@@ -61,7 +61,7 @@ fn usage() -> String {
          \x20 --max-conns N       connections served at once (default 256)\n\
          \x20 --max-upload BYTES  largest PUT /upload body (default 64 GiB)\n\
          \x20 --buffer BYTES      send buffer per connection (default 256 KiB; receive: 64 KiB)\n\
-         \x20 --idle-timeout S    close a keep-alive connection idle this long (default 60)\n\
+         \x20 --idle-timeout S    end a connection on which nothing moved for S (default 60)\n\
          \x20 --shutdown-timeout S  after SIGINT/SIGTERM, abort what is still open after S (default 5)"
     )
 }

@@ -40,7 +40,10 @@ pub struct Connection {
     /// Close once the response in progress is out: an error, `Connection: close`,
     /// HTTP/1.0, or the server shutting down.
     close_after: bool,
+    /// When bytes last moved either way (for the idle timeout).
     last_active: StdInstant,
+    /// The socket's send queue when last looked at: when it shrinks, ACKs came.
+    send_queue: usize,
 }
 
 /// Where the connection is between requests.
@@ -95,6 +98,7 @@ impl Connection {
             phase: Phase::Head,
             close_after: false,
             last_active: now,
+            send_queue: 0,
         }
     }
 
@@ -138,28 +142,29 @@ impl Connection {
         }
     }
 
-    /// Closes a keep-alive connection idle between requests for `timeout`, and resets
-    /// one that has sat in FIN-WAIT-2 that long after we closed (the peer took our FIN
-    /// but never sends its own: Linux's `tcp_fin_timeout`). Returns when it must be
-    /// looked at again for that.
+    /// Ends a connection on which nothing has moved for `timeout`: one waiting for a
+    /// request gets a FIN (the client retries on a new connection, RFC 9112 §9.3.1);
+    /// one stuck in a request, a response or a close (a peer that stopped reading, or
+    /// that took our FIN and never sends its own, as Linux's `tcp_fin_timeout`) is
+    /// reset. Returns when it must be looked at again.
     pub fn check_idle(
         &mut self,
         socket: &mut tcp::Socket<'_>,
         now: StdInstant,
         timeout: std::time::Duration,
     ) -> Option<StdInstant> {
-        let lingering = matches!(self.phase, Phase::Closing) && socket.state() == State::FinWait2;
-        if !self.is_between_requests() && !lingering {
-            return None;
+        // ACKs that drain the send buffer are progress too.
+        if socket.send_queue() != self.send_queue {
+            self.send_queue = socket.send_queue();
+            self.last_active = now;
         }
         let deadline = self.last_active + timeout;
         if now < deadline {
             return Some(deadline);
         }
-        if lingering {
-            socket.abort();
-        } else {
-            self.close(socket, now);
+        match self.phase {
+            Phase::Head if self.output.is_idle() => self.close(socket, now),
+            _ => socket.abort(),
         }
         None
     }
