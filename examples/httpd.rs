@@ -292,12 +292,16 @@ impl Server {
     /// same past `tcp_max_tw_buckets`; timestamps (PAWS) and time-based ISNs keep a
     /// new connection on the same ports safe from the old one's stray segments.
     fn reclaim_time_wait(&mut self, sockets: &mut SocketSet<'static>) {
-        // Those that ended by themselves are the listener's again (checked before its
-        // poll, so none of these handles can have been reused yet).
+        // Those whose TIME-WAIT ended go back to the pool.
+        let listener = &mut self.listener;
         self.time_wait.retain(|&h| {
-            sockets
+            let waiting = sockets
                 .get_as::<tcp::Socket>(h)
-                .is_some_and(|s| s.state() == tcp::State::TimeWait)
+                .is_some_and(|s| s.state() == tcp::State::TimeWait);
+            if !waiting {
+                listener.release(h, sockets);
+            }
+            waiting
         });
         let busy = self.conns.len()
             + self.time_wait.len()

@@ -332,8 +332,6 @@ impl App for ListenerEcho {
 
     fn step(&mut self, _: Instant, _: &Interface<'_>, sockets: &mut SocketSet<'static>) -> bool {
         let listener = self.listener.as_mut().expect("set up");
-        // Look at our connections before `Listener::poll`, which takes a CLOSED,
-        // read-to-the-end socket back into the pool by itself.
         let (served, resets) = (&mut self.served, &mut self.resets);
         self.conns.retain_mut(|(h, pending)| {
             let mut s = sockets.get_mut_as::<tcp::Socket>(*h).expect("live");
