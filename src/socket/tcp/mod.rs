@@ -30,6 +30,7 @@ use crate::wire::{IpListenEndpoint, SeqNumber};
 
 pub mod congestion;
 mod error;
+mod keepalive;
 mod listener;
 mod options;
 pub mod rtt;
@@ -103,6 +104,11 @@ impl State {
     }
 }
 
+/// The keep-alive idle time RFC 1122 §4.2.3.6 sets as the least default (MUST-28):
+/// two hours. Keep-alive is off unless asked for; `set_keep_alive(Some(KEEP_ALIVE_IDLE))`
+/// turns it on with this interval.
+pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+
 /// Per-connection settings. [`Default`] gives the RFC defaults noted on each field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -119,8 +125,17 @@ pub struct TcpConfig {
     /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s); `None` ACKs every
     /// segment at once. Default 40 ms.
     pub delayed_ack: Option<Duration>,
-    /// Keep-alive interval (MUST-24..28); `None` is off, the default (MUST-25).
+    /// Keep-alive idle time: how long the connection may be silent before the first
+    /// probe (MUST-24..28); `None` is off, the default (MUST-25). RFC 1122 asks for at
+    /// least 2 hours ([`KEEP_ALIVE_IDLE`]) unless the application knows better.
     pub keep_alive: Option<Duration>,
+    /// Time between keep-alive probes while none is answered. Default 75 s (Linux's
+    /// `tcp_keepalive_intvl`).
+    pub keep_alive_interval: Duration,
+    /// Unanswered keep-alive probes after which the connection is reset and reports
+    /// [`CloseReason::TimedOut`]. Default 9 (Linux's `tcp_keepalive_probes`); values
+    /// below 2 count as 2, since one lost probe never means a dead peer (MUST-29).
+    pub keep_alive_probes: u32,
     /// Offer window scaling (RFC 7323 §2). Default true.
     pub window_scale: bool,
     /// Offer timestamps (RFC 7323 §3). Default true.
@@ -144,6 +159,8 @@ impl Default for TcpConfig {
             nodelay: false,
             delayed_ack: Some(Duration::from_millis(40)),
             keep_alive: None,
+            keep_alive_interval: Duration::from_secs(75),
+            keep_alive_probes: 9,
             window_scale: true,
             timestamps: true,
             sack: true,
@@ -290,6 +307,8 @@ pub struct Socket<'a> {
     window_update: bool,
     /// A probe (keep-alive or persist) is owed.
     probe_now: bool,
+    /// Keep-alive probes sent in a row without an answer.
+    keep_alive_unanswered: u32,
     /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
     last_send: Instant,
     /// Consecutive persist probes, for exponential backoff (SHLD-30).
@@ -354,6 +373,7 @@ impl<'a> Socket<'a> {
             unacked_bytes: 0,
             window_update: false,
             probe_now: false,
+            keep_alive_unanswered: 0,
             last_send: Instant::ZERO,
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
@@ -391,9 +411,12 @@ impl<'a> Socket<'a> {
         self.config.nodelay = nodelay;
     }
 
-    /// Sets the keep-alive interval, `None` for off (MUST-24/27).
-    pub fn set_keep_alive(&mut self, interval: Option<Duration>) {
-        self.config.keep_alive = interval;
+    /// Sets the keep-alive idle time, `None` for off (MUST-24/27); the probe interval
+    /// and count stay as configured ([`TcpConfig::keep_alive_interval`],
+    /// [`TcpConfig::keep_alive_probes`]).
+    pub fn set_keep_alive(&mut self, idle: Option<Duration>) {
+        self.config.keep_alive = idle;
+        self.keep_alive_unanswered = 0;
         self.timers.stop(Timer::KeepAlive);
     }
 

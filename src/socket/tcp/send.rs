@@ -398,9 +398,7 @@ impl Socket<'_> {
             self.persist_backoff = self.persist_backoff.saturating_add(1);
         }
         if self.timers.is_expired(Timer::KeepAlive, now) {
-            self.timers.stop(Timer::KeepAlive);
-            // MUST-26: only when nothing is outstanding.
-            self.probe_now = self.snd_una == self.snd_max;
+            self.on_keep_alive_timeout(now);
         }
     }
 

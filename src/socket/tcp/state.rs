@@ -705,14 +705,4 @@ impl Socket<'_> {
         let linger = self.config.msl.saturating_mul(2);
         self.timers.set(Timer::TimeWait, now.saturating_add(linger));
     }
-
-    /// Anything acceptable arrived: the keep-alive idle clock restarts (MUST-26).
-    fn note_activity(&mut self, now: Instant) {
-        if let Some(interval) = self.config.keep_alive {
-            if self.state != State::TimeWait {
-                self.timers
-                    .set(Timer::KeepAlive, now.saturating_add(interval));
-            }
-        }
-    }
 }

@@ -11,6 +11,7 @@ use crate::socket::DispatchError;
 use crate::wire::{IpAddress, TcpFlags, TcpRepr, TcpTimestampRepr};
 
 mod close;
+mod conformance;
 mod data;
 mod handshake;
 mod hardening;
