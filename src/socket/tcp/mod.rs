@@ -12,8 +12,9 @@
 //! `options.rs` what the SYN options negotiate.
 //!
 //! Deviations, documented here once:
-//! - Urgent data (MUST-30..33) is not delivered out of band: URG is ignored and the
-//!   urgent bytes stay in the stream.
+//! - Urgent data (MUST-30..33) is delivered inline, never out of band (like
+//!   `SO_OOBINLINE`); the application learns the urgent mark through
+//!   `urgent_pending` and `take_urgent_signal` (see `urgent.rs`).
 //! - RFC 1337 F1: a RST in TIME-WAIT is ignored (CONFORMANCE B12.2); TIME-WAIT lasts its
 //!   full 2·MSL.
 //! - Persist and keep-alive probes both take the form `<SEQ=SND.NXT-1><ACK=RCV.NXT>`
@@ -37,6 +38,7 @@ pub mod rtt;
 mod send;
 mod state;
 mod timer;
+mod urgent;
 
 #[cfg(test)]
 mod tests;
@@ -309,6 +311,13 @@ pub struct Socket<'a> {
     probe_now: bool,
     /// Keep-alive probes sent in a row without an answer.
     keep_alive_unanswered: u32,
+    /// RCV.UP (RFC 9293 §3.3.1): one past the peer's last urgent octet (MUST-62), while
+    /// the application has not read past it.
+    rcv_up: Option<SeqNumber>,
+    /// MUST-32: urgent data appeared or RCV.UP advanced since the user last looked.
+    urgent_signal: bool,
+    /// SND.UP: one past our last urgent octet, while not all acknowledged.
+    snd_up: Option<SeqNumber>,
     /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
     last_send: Instant,
     /// Consecutive persist probes, for exponential backoff (SHLD-30).
@@ -374,6 +383,9 @@ impl<'a> Socket<'a> {
             window_update: false,
             probe_now: false,
             keep_alive_unanswered: 0,
+            rcv_up: None,
+            urgent_signal: false,
+            snd_up: None,
             last_send: Instant::ZERO,
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
@@ -675,6 +687,7 @@ impl<'a> Socket<'a> {
     {
         self.check_recv()?;
         let (_, result) = self.rx_buffer.dequeue_many_with(f);
+        self.forget_read_urgent();
         self.note_window_opened();
         Ok(result)
     }
@@ -685,6 +698,7 @@ impl<'a> Socket<'a> {
     pub fn recv_slice(&mut self, data: &mut [u8]) -> Result<usize, RecvError> {
         self.check_recv()?;
         let n = self.rx_buffer.dequeue_slice(data);
+        self.forget_read_urgent();
         self.note_window_opened();
         Ok(n)
     }

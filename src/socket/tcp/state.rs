@@ -319,7 +319,8 @@ impl Socket<'_> {
             return reply;
         }
         self.update_ts_recent(repr);
-        // URG (MUST-30..33) is not delivered out of band: see the module docs.
+        // Sixth, the URG bit (MUST-30..33, 62), also with a zero window (MUST-66).
+        self.process_urgent(repr);
         match acceptance {
             Acceptance::Accept => self.process_text_and_fin(now, repr),
             // CORE-4: the text did not fit a zero window; the ACK tells the peer so.
