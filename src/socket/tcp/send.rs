@@ -400,6 +400,8 @@ impl Socket<'_> {
             self.timers.stop(Timer::Persist);
             self.probe_now = true;
             self.persist_backoff = self.persist_backoff.saturating_add(1);
+            // MUST-37: R2 runs while a zero-window probe is unanswered.
+            self.arm_user_timeout(now);
         }
         if self.timers.is_expired(Timer::KeepAlive, now) {
             self.on_keep_alive_timeout(now);

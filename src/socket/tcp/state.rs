@@ -319,6 +319,7 @@ impl Socket<'_> {
             return reply;
         }
         self.update_ts_recent(repr);
+        self.hold_user_timeout_while_window_closed();
         // Sixth, the URG bit (MUST-30..33, 62), also with a zero window (MUST-66).
         self.process_urgent(repr);
         match acceptance {
@@ -705,5 +706,16 @@ impl Socket<'_> {
         self.timers.stop_all();
         let linger = self.config.msl.saturating_mul(2);
         self.timers.set(Timer::TimeWait, now.saturating_add(linger));
+    }
+
+    /// MUST-37: a peer that answers with a zero window holds our data back on
+    /// purpose, so R2 stops; the persist timer arms it again with each probe, and only
+    /// a probe left unanswered for the user timeout ends the connection (as Linux
+    /// does). R2 used to run from the last send: data sent just before the window
+    /// closed timed the connection out although every probe was answered.
+    fn hold_user_timeout_while_window_closed(&mut self) {
+        if self.snd_wnd == 0 {
+            self.timers.stop(Timer::UserTimeout);
+        }
     }
 }
