@@ -111,6 +111,9 @@ impl State {
 /// turns it on with this interval.
 pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// The longest an ACK may be delayed: just under the 0.5 s of MUST-40.
+pub const MAX_ACK_DELAY: Duration = Duration::from_micros(499_999);
+
 /// Per-connection settings. [`Default`] gives the RFC defaults noted on each field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -124,8 +127,8 @@ pub struct TcpConfig {
     pub user_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (MUST-17). Default false: Nagle on (SHLD-7).
     pub nodelay: bool,
-    /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s); `None` ACKs every
-    /// segment at once. Default 40 ms.
+    /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s, longer values are
+    /// cut to [`MAX_ACK_DELAY`]); `None` ACKs every segment at once. Default 40 ms.
     pub delayed_ack: Option<Duration>,
     /// Keep-alive idle time: how long the connection may be silent before the first
     /// probe (MUST-24..28); `None` is off, the default (MUST-25). RFC 1122 asks for at
@@ -411,7 +414,9 @@ impl<'a> Socket<'a> {
 
     /// Replaces the configuration. Options negotiated on the SYN (MSS, window scale,
     /// timestamps, SACK) take effect at the next open; the rest at once.
-    pub fn set_config(&mut self, config: TcpConfig) {
+    /// A `delayed_ack` of 500 ms or more is shortened to just under it (MUST-40).
+    pub fn set_config(&mut self, mut config: TcpConfig) {
+        config.delayed_ack = config.delayed_ack.map(|d| d.min(MAX_ACK_DELAY));
         self.config = config;
         if matches!(self.state, State::Closed | State::Listen) {
             self.rtt = RttEstimator::new(config.rtt);
