@@ -90,6 +90,17 @@ fn syn_from(s: &mut Script, sport: u16) -> (TcpRepr<'static>, u8) {
     )
 }
 
+/// An ICMPv4 message of `kind` and `code` from the peer quoting the start of a
+/// segment we sent to it, in a frame.
+fn icmp_about(ours: &TcpRepr<'_>, kind: u8, code: u8) -> Vec<u8> {
+    let quoted = tcp(v4(1).into(), v4(2).into(), ours);
+    let mut icmp = vec![kind, code, 0, 0, 0, 0, 0, 0];
+    icmp.extend(ipv4(ip4(v4(1), v4(2), IpProtocol::Tcp), &quoted[..8]));
+    let sum = checksum::finish(checksum::sum(&icmp));
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    frame4(ip4(v4(2), v4(1), IpProtocol::Icmp), &icmp)
+}
+
 fn state(s: &Script, h: SocketHandle) -> State {
     s.sockets.get_as::<tcp::Socket>(h).unwrap().state()
 }
@@ -226,12 +237,7 @@ fn an_icmp_source_quench_is_silently_discarded() {
     s.learn_peer();
     let h = listener(&mut s, 80);
     let (synack, _) = syn_from(&mut s, 40000);
-    let quoted = tcp(v4(1).into(), v4(2).into(), &synack);
-    let mut quench = vec![4u8, 0, 0, 0, 0, 0, 0, 0];
-    quench.extend(ipv4(ip4(v4(1), v4(2), IpProtocol::Tcp), &quoted[..8]));
-    let sum = checksum::finish(checksum::sum(&quench));
-    quench[2..4].copy_from_slice(&sum.to_be_bytes());
-    silent(&s.exchange(frame4(ip4(v4(2), v4(1), IpProtocol::Icmp), &quench)));
+    silent(&s.exchange(icmp_about(&synack, 4, 0)));
     assert_eq!(state(&s, h), State::SynReceived);
     silent(&s.advance(Duration::from_millis(100)));
 }
@@ -397,4 +403,55 @@ fn emitted_headers_have_zero_reserved_bits_and_zero_bytes_after_an_eol() {
         assert!(i <= options.len(), "an option overruns: {options:02x?}");
         assert!(!buf.contains(&0xaa), "a byte left unwritten: {buf:02x?}");
     }
+}
+
+#[test]
+fn ip_options_tcp_does_not_understand_are_ignored() {
+    // MUST-50: a SYN in a datagram with an unknown IPv4 option (type 0x9e, length 4)
+    // and a Record Route option opens the connection as usual.
+    let mut s = Script::new();
+    s.learn_peer();
+    let h = listener(&mut s, 80);
+    let options = Ipv4Options::new(&[0x9e, 4, 0xab, 0xcd, 7, 7, 4, 0, 0, 0, 0, 0]).unwrap();
+    let ip = Ipv4Repr {
+        options,
+        ..ip4(v4(2), v4(1), IpProtocol::Tcp)
+    };
+    let syn = peer_seg(40000, 80, TcpFlags::SYN, 0, None);
+    let out = s.exchange(frame4(ip, &tcp(v4(2).into(), v4(1).into(), &syn)));
+    let (_, _, _, synack) = tcp_of(only(&out));
+    assert_eq!(synack.flags, TcpFlags::SYN | TcpFlags::ACK);
+    assert_eq!(state(&s, h), State::SynReceived);
+}
+
+#[test]
+fn the_isn_key_comes_from_the_seed() {
+    // B9.2: the same seed gives the same ISNs (deterministic by design: production
+    // seeds must be secret); another seed gives unrelated ones.
+    let isn = |seed: u64| {
+        let mut s = Script::with_config(|c| c.random_seed = seed);
+        s.learn_peer();
+        listener(&mut s, 80);
+        syn_from(&mut s, 40000).0.seq_number
+    };
+    assert_eq!(isn(1), isn(1));
+    assert_ne!(isn(1), isn(2));
+}
+
+#[test]
+fn soft_icmp_errors_never_abort_a_connection() {
+    // MUST-56: Destination Unreachable codes 0, 1, 5, Time Exceeded, Parameter Problem.
+    // (They do not reach TCP at all yet: MUST-54 is open; this pins the MUST-56 half.)
+    let mut s = Script::new();
+    s.learn_peer();
+    let h = listener(&mut s, 80);
+    let (synack, _) = syn_from(&mut s, 40000);
+    for (kind, code) in [(3u8, 0u8), (3, 1), (3, 5), (11, 0), (12, 0)] {
+        silent(&s.exchange(icmp_about(&synack, kind, code)));
+        assert_eq!(state(&s, h), State::SynReceived, "type {kind} code {code}");
+    }
+    // The handshake goes on: the SYN-ACK is retransmitted at its timeout.
+    let out = s.advance(Duration::from_secs(1));
+    let (_, _, _, again) = tcp_of(only(&out));
+    assert_eq!(again.flags, TcpFlags::SYN | TcpFlags::ACK);
 }
