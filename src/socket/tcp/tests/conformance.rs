@@ -978,3 +978,57 @@ fn time_wait_answers_a_new_syn_with_a_challenge_ack_and_applies_paws() {
     assert_eq!(c.socket.counters().dropped, before + 1);
     assert_eq!(c.socket.state(), State::TimeWait);
 }
+
+#[test]
+fn every_round_trip_of_a_flight_gives_an_rtt_sample_and_the_handshake_leaves_cwnd_alone() {
+    // B1.7 (at least one RTT measurement per RTT: one segment of each flight is
+    // timed), B2.3 (neither the SYN-ACK nor its ACK grows cwnd).
+    let mut c = Conv::established(plain_config(), 64, 8192);
+    assert_eq!(c.socket.cwnd(), congestion::initial_window(1000));
+    let mut last = c.socket.rtt_estimate();
+    for round in 1..=4i64 {
+        let start = round * 1000;
+        c.at_ms(start);
+        c.socket.send_slice(&[0u8; 3000]).unwrap();
+        let flight = c.out_all();
+        assert!(flight.len() >= 3, "one flight of several segments");
+        c.at_ms(start + 100 * round);
+        let tail = flight.last().unwrap();
+        let end = tail.seq_number + tail.payload.len();
+        assert_eq!(c.feed(&seg(1, Some(end))), None);
+        let now = c.socket.rtt_estimate();
+        assert_ne!(now, last, "round {round} gave no sample");
+        last = now;
+    }
+}
+
+#[test]
+fn a_window_scale_option_on_a_non_syn_segment_is_ignored() {
+    // B3.1: window scale counts only on SYNs.
+    let mut c = Conv::established(plain_config(), 64, 64);
+    c.feed(&TcpRepr {
+        window_scale: Some(7),
+        ..window(100, seg(1, c.ack(1)))
+    });
+    assert_eq!(c.socket.snd_wnd, 100);
+}
+
+#[test]
+fn tsval_ticks_in_milliseconds_from_a_per_connection_offset() {
+    // B3.15: the TS clock is derived from `now` (1 ms per tick) plus a keyed offset per
+    // connection, so TSval reveals neither uptime nor other connections' clocks.
+    let mut c = with_timestamps();
+    c.socket.send_slice(b"a").unwrap();
+    let first = c.out().unwrap().timestamp.unwrap().tsval;
+    c.at_ms(250);
+    c.feed(&ts(1001, seg(1, c.ack(2))));
+    c.socket.send_slice(b"b").unwrap();
+    let second = c.out().unwrap().timestamp.unwrap().tsval;
+    assert_eq!(second.wrapping_sub(first), 250);
+    let other: SocketAddr = "192.0.2.3:49500".parse().unwrap();
+    assert_ne!(
+        options::timestamp_offset(KEY, local(), remote()),
+        options::timestamp_offset(KEY, local(), other)
+    );
+    assert_ne!(first, 0);
+}
