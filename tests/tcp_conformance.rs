@@ -440,18 +440,105 @@ fn the_isn_key_comes_from_the_seed() {
 
 #[test]
 fn soft_icmp_errors_never_abort_a_connection() {
-    // MUST-56: Destination Unreachable codes 0, 1, 5, Time Exceeded, Parameter Problem.
-    // (They do not reach TCP at all yet: MUST-54 is open; this pins the MUST-56 half.)
+    // MUST-56: Destination Unreachable codes 0, 1, 5, Time Exceeded, Parameter Problem
+    // are reported (SHLD-25) and never abort; a hard error (port unreachable) after the
+    // SYN-SENT state is reported too, as RFC 5927 advises, without an abort.
     let mut s = Script::new();
     s.learn_peer();
     let h = listener(&mut s, 80);
     let (synack, _) = syn_from(&mut s, 40000);
-    for (kind, code) in [(3u8, 0u8), (3, 1), (3, 5), (11, 0), (12, 0)] {
+    for (kind, code) in [(3u8, 0u8), (3, 1), (3, 5), (11, 0), (12, 0), (3, 3)] {
         silent(&s.exchange(icmp_about(&synack, kind, code)));
         assert_eq!(state(&s, h), State::SynReceived, "type {kind} code {code}");
+        // SHLD-25, MUST-47: each is made available to the application.
+        let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+        let report = socket.take_soft_error().expect("a soft error report");
+        assert_eq!((report.icmp_type, report.icmp_code), (kind, code));
+        assert_eq!(report.from, IpAddress::from(v4(2)));
     }
     // The handshake goes on: the SYN-ACK is retransmitted at its timeout.
     let out = s.advance(Duration::from_secs(1));
     let (_, _, _, again) = tcp_of(only(&out));
     assert_eq!(again.flags, TcpFlags::SYN | TcpFlags::ACK);
+}
+
+/// An active open through `tcp_connect` to `remote`; the handle and our SYN.
+fn active_open(s: &mut Script, remote: &str) -> (SocketHandle, TcpRepr<'static>) {
+    let h = s
+        .sockets
+        .add_socket(tcp::Socket::with_capacity(1024, 1024))
+        .unwrap();
+    let remote: core::net::SocketAddr = remote.parse().unwrap();
+    s.iface
+        .tcp_connect(s.now, &mut s.sockets, h, remote)
+        .unwrap();
+    let out = s.poll();
+    let (_, _, _, syn) = tcp_of(only(&out));
+    (
+        h,
+        TcpRepr {
+            payload: &[],
+            ..syn
+        },
+    )
+}
+
+#[test]
+fn a_port_unreachable_during_the_handshake_refuses_the_connection() {
+    // MUST-54 (ICMP errors reach the connection by the quoted 4-tuple), SHLD-26 (a
+    // hard error aborts; here, as RFC 5927 advises, only during setup).
+    let mut s = Script::new();
+    s.learn_peer();
+    let (h, syn) = active_open(&mut s, "192.0.2.2:80");
+    silent(&s.exchange(icmp_about(&syn, 3, 3)));
+    let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.state(), State::Closed);
+    assert_eq!(socket.close_reason(), Some(tcp::CloseReason::Refused));
+    assert_eq!(socket.counters().icmp_errors, 1);
+    silent(&s.advance(Duration::from_secs(1)));
+}
+
+#[test]
+fn an_icmp_error_quoting_a_sequence_number_not_in_flight_is_ignored() {
+    // RFC 5927 §4.1 (B7.2's validation): only SND.UNA <= SEQ < SND.NXT is believed.
+    let mut s = Script::new();
+    s.learn_peer();
+    let (h, syn) = active_open(&mut s, "192.0.2.2:80");
+    let forged = TcpRepr {
+        seq_number: syn.seq_number + 1000,
+        ..syn
+    };
+    silent(&s.exchange(icmp_about(&forged, 3, 3)));
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.state(), State::SynSent);
+    assert_eq!(socket.take_soft_error(), None);
+    assert_eq!(socket.counters().icmp_errors_ignored, 1);
+}
+
+#[test]
+fn a_port_unreachable_over_ipv6_during_the_handshake_refuses_the_connection() {
+    // MUST-54 over IPv6: ICMPv6 Destination Unreachable code 4 (port) is hard; a
+    // Parameter Problem is soft (MUST-56) and only reported.
+    let mut s = Script::new();
+    s.learn_peer();
+    let (h, syn) = active_open(&mut s, "[2001:db8::2]:80");
+    let quoted = tcp(v6(1).into(), v6(2).into(), &syn);
+    let error = |kind: u8, code: u8| {
+        let mut icmp = vec![kind, code, 0, 0, 0, 0, 0, 0];
+        icmp.extend(ipv6(ip6(v6(1), v6(2), IpProtocol::Tcp, 64), &quoted[..8]));
+        let pseudo = checksum::pseudo_header_v6(&v6(2), &v6(1), 58, icmp.len() as u32);
+        let sum = checksum::finish(checksum::combine(&[pseudo, checksum::sum(&icmp)]));
+        icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+        frame6(ip6(v6(2), v6(1), IpProtocol::Icmpv6, 64), &icmp)
+    };
+    silent(&s.exchange(error(4, 1)));
+    {
+        let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+        assert_eq!(socket.state(), State::SynSent);
+        let report = socket.take_soft_error().expect("reported");
+        assert_eq!((report.icmp_type, report.icmp_code), (4, 1));
+    }
+    silent(&s.exchange(error(1, 4)));
+    let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.close_reason(), Some(tcp::CloseReason::Refused));
 }

@@ -36,6 +36,7 @@ mod listener;
 mod options;
 pub mod rtt;
 mod send;
+mod soft_error;
 mod state;
 mod timer;
 mod urgent;
@@ -212,6 +213,11 @@ pub struct TcpCounters {
     /// SYNs dropped silently by a listener told not to accept (its backlog was full,
     /// CONFORMANCE B11.2).
     pub syns_dropped: u64,
+    /// ICMP errors about segments in flight, taken as soft errors (MUST-54).
+    pub icmp_errors: u64,
+    /// ICMP errors ignored: they quoted a sequence number outside `[SND.UNA, SND.NXT)`
+    /// (RFC 5927 §4.1) or arrived in a state without segments in flight.
+    pub icmp_errors_ignored: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.
@@ -321,6 +327,8 @@ pub struct Socket<'a> {
     urgent_signal: bool,
     /// SND.UP: one past our last urgent octet, while not all acknowledged.
     snd_up: Option<SeqNumber>,
+    /// The latest ICMP error about our segments, until the user takes it (SHLD-25).
+    soft_error: Option<crate::socket::IcmpErrorReport>,
     /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
     last_send: Instant,
     /// Consecutive persist probes, for exponential backoff (SHLD-30).
@@ -389,6 +397,7 @@ impl<'a> Socket<'a> {
             rcv_up: None,
             urgent_signal: false,
             snd_up: None,
+            soft_error: None,
             last_send: Instant::ZERO,
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
