@@ -542,3 +542,50 @@ fn a_port_unreachable_over_ipv6_during_the_handshake_refuses_the_connection() {
     let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
     assert_eq!(socket.close_reason(), Some(tcp::CloseReason::Refused));
 }
+
+/// The DSCP of an IPv4 frame we sent, or of an IPv6 one (from its traffic class).
+fn dscp_of(frame: &[u8]) -> u8 {
+    match dissect(frame).network {
+        Network::Ipv4(ip) => ip.dscp,
+        Network::Ipv6(ip) => ip.traffic_class >> 2,
+        _ => panic!("not IP"),
+    }
+}
+
+#[test]
+fn segments_carry_the_sockets_dscp_which_may_change_mid_connection() {
+    // MUST-48 (the application sets the DSCP), SHLD-21 (it may change during the
+    // connection), SHLD-22 (passed to IP unchanged), over IPv4 and IPv6.
+    let mut s = Script::new();
+    s.learn_peer();
+    let h = listener(&mut s, 80);
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    let config = TcpConfig {
+        dscp: 46,
+        ..*socket.config()
+    };
+    socket.set_config(config);
+    drop(socket);
+    let out = s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::SYN, 0, None),
+    ));
+    assert_eq!(dscp_of(only(&out)), 46);
+    let (_, _, _, synack) = tcp_of(only(&out));
+    let ack = peer_seg(40000, 80, TcpFlags::empty(), 1, Some(synack.seq_number + 1));
+    s.exchange(from_peer(v4(2), &ack));
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    socket.set_config(TcpConfig { dscp: 10, ..config });
+    socket.send_slice(b"af11").unwrap();
+    drop(socket);
+    assert_eq!(dscp_of(only(&s.poll())), 10);
+    // IPv6: the DSCP sits in the top six bits of the traffic class.
+    let (h6, _) = active_open(&mut s, "[2001:db8::2]:81");
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h6).unwrap();
+    socket.set_config(TcpConfig { dscp: 46, ..config });
+    drop(socket);
+    // The SYN's retransmission at 1 s (beside that of the unacknowledged data).
+    let out = s.advance(Duration::from_secs(1));
+    let syn = out.iter().find(|f| tcp_of(f).3.flags == TcpFlags::SYN);
+    assert_eq!(dscp_of(syn.expect("the SYN again")), 46);
+}

@@ -154,6 +154,9 @@ pub struct TcpConfig {
     pub congestion: CongestionAlgorithm,
     /// RFC 5961 §7 (B8.7): challenge ACKs allowed per 5 s, per connection. Default 10.
     pub challenge_ack_limit: u32,
+    /// DSCP (6 bits) of the segments `dispatch` sends (MUST-48); it may change during a
+    /// connection (SHLD-21) and is passed to IP unchanged (SHLD-22). Default 0.
+    pub dscp: u8,
 }
 
 impl Default for TcpConfig {
@@ -173,6 +176,7 @@ impl Default for TcpConfig {
             rtt: RttConfig::default(),
             congestion: CongestionAlgorithm::default(),
             challenge_ack_limit: 10,
+            dscp: 0,
         }
     }
 }
