@@ -432,7 +432,11 @@ impl Harness {
                 if arg & 4 != 0 {
                     let _ = s.send_urgent(&[0x5a; 3][..n.min(3)]);
                 }
-                let _ = (s.urgent_pending(), s.take_urgent_signal(), s.take_soft_error());
+                let _ = (
+                    s.urgent_pending(),
+                    s.take_urgent_signal(),
+                    s.take_soft_error(),
+                );
             }
             _ => {
                 let _ = s.send_with(|space| {

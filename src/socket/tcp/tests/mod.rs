@@ -16,7 +16,9 @@ mod data;
 mod handshake;
 mod hardening;
 mod pair;
+mod shoulds;
 mod timers;
+mod urgent;
 
 /// The ISN key the tests' context carries.
 const KEY: [u64; 2] = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
@@ -79,6 +81,11 @@ fn with(mut repr: TcpRepr<'static>, flags: TcpFlags) -> TcpRepr<'static> {
 fn data(mut repr: TcpRepr<'static>, payload: &'static [u8]) -> TcpRepr<'static> {
     repr.payload = payload;
     repr
+}
+
+/// A segment from the peer advertising `window_len`.
+fn window(window_len: u16, repr: TcpRepr<'static>) -> TcpRepr<'static> {
+    TcpRepr { window_len, ..repr }
 }
 
 /// One socket in a conversation, with a virtual clock.
