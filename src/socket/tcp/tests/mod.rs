@@ -208,6 +208,24 @@ impl Conv {
         c
     }
 
+    /// A listener with SACK on that received a SYN offering SACK-permitted; returns
+    /// with our SYN-ACK taken and checked to offer it back (RFC 2018 §2).
+    fn passive_sack(rx: usize, tx: usize) -> Conv {
+        let config = TcpConfig {
+            sack: true,
+            ..plain_config()
+        };
+        let mut c = Conv::new(config, rx, tx);
+        c.socket.listen(80).unwrap();
+        c.feed(&TcpRepr {
+            sack_permitted: true,
+            ..with(seg(0, None), TcpFlags::SYN)
+        });
+        c.iss = initial_seq_number(KEY, c.now, local(), remote());
+        assert!(c.out().unwrap().sack_permitted);
+        c
+    }
+
     /// An ESTABLISHED connection from a passive open (peer MSS 1000, window 8192).
     fn established(config: TcpConfig, rx: usize, tx: usize) -> Conv {
         let mut c = Conv::passive(config, rx, tx);
