@@ -428,6 +428,15 @@ impl Harness {
                 s.set_keep_alive(
                     (arg & 2 != 0).then(|| Duration::from_millis(u64::from(arg) * 10)),
                 );
+                // Urgent data: sent as the same filler bytes, the mark read back.
+                if arg & 4 != 0 {
+                    let _ = s.send_urgent(&[0x5a; 3][..n.min(3)]);
+                }
+                let _ = (
+                    s.urgent_pending(),
+                    s.take_urgent_signal(),
+                    s.take_soft_error(),
+                );
             }
             _ => {
                 let _ = s.send_with(|space| {

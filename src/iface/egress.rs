@@ -713,8 +713,9 @@ impl Interface<'_> {
                     Socket::Tcp(tcp) => {
                         let remote = tcp.remote_endpoint().map(|r| r.ip());
                         let cx = inner.tcp_context(now, remote);
+                        let dscp = tcp.config().dscp;
                         tcp.dispatch(&cx, |src, dst, repr| {
-                            inner.dispatch_tcp(neighbors, device, now, src, dst, repr)
+                            inner.dispatch_tcp(neighbors, device, now, (src, dst, dscp), repr)
                         })
                     }
                 };
@@ -764,13 +765,17 @@ impl InterfaceInner<'_> {
         neighbors: &mut NeighborCache<'_>,
         device: &mut D,
         now: Instant,
-        src: IpAddress,
-        dst: IpAddress,
+        (src, dst, dscp): (IpAddress, IpAddress, u8),
         repr: &TcpRepr<'_>,
     ) -> Result<(), DispatchError> {
-        let Some(ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
+        let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
             return Err(DispatchError::Dropped);
         };
+        // MUST-48, SHLD-22: the socket's DSCP, unchanged; ECN bits stay 0.
+        match &mut ip {
+            IpRepr::Ipv4(v4) => v4.dscp = dscp & 0x3f,
+            IpRepr::Ipv6(v6) => v6.traffic_class = (dscp & 0x3f) << 2,
+        }
         let caps = self.caps.checksum;
         self.send_ip(neighbors, device, now, ip, |buf| {
             repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &caps);

@@ -70,14 +70,15 @@ impl InterfaceInner<'_> {
             Icmpv4Repr::DstUnreachable { header, data, .. }
             | Icmpv4Repr::TimeExceeded { header, data, .. }
             | Icmpv4Repr::ParamProblem { header, data, .. } => {
-                // C5.4: errors go to the transport named in the quoted header.
+                // C5.4: errors go to the transport named in the quoted header (UDP, and
+                // TCP for MUST-54).
                 self.counters.icmpv4_errors_rx += 1;
                 let quoted = (
                     IpAddress::V4(header.src_addr),
                     IpAddress::V4(header.dst_addr),
                     header.next_header,
                 );
-                deliver_udp_error(sockets, IpAddress::V4(ip.src_addr), quoted, data, payload);
+                deliver_error(sockets, IpAddress::V4(ip.src_addr), quoted, data, payload);
             }
         }
     }
@@ -140,7 +141,7 @@ impl InterfaceInner<'_> {
                     IpAddress::V6(header.dst_addr),
                     header.next_header,
                 );
-                deliver_udp_error(sockets, IpAddress::V6(ip.src_addr), quoted, data, payload);
+                deliver_error(sockets, IpAddress::V6(ip.src_addr), quoted, data, payload);
             }
             _ => self.counters.icmpv6_errors_rx += 1,
         }
@@ -238,10 +239,11 @@ impl InterfaceInner<'_> {
     }
 }
 
-/// Hands an ICMP error about a UDP datagram we sent to the socket that sent it (D1.6,
-/// RFC 1122 §4.1.3.3): the quoted header names our address and the quoted UDP header our
-/// port. `message` is the whole ICMP message, for its type and code.
-fn deliver_udp_error(
+/// Hands an ICMP error to the socket whose datagram or segment it quotes (C5.4): a UDP
+/// socket (D1.6, RFC 1122 §4.1.3.3) by its port, a TCP connection (MUST-54) by its
+/// 4-tuple together with the quoted sequence number. `message` is the whole ICMP message,
+/// for its type and code.
+fn deliver_error(
     sockets: &mut SocketSet<'_>,
     from: IpAddress,
     (local, remote, protocol): (IpAddress, IpAddress, IpProtocol),
@@ -251,31 +253,45 @@ fn deliver_udp_error(
     let (Some(ports), Some(kind)) = (quoted_data.get(..4), message.get(..2)) else {
         return;
     };
-    if protocol != IpProtocol::Udp {
-        return;
-    }
     let local_port = u16::from_be_bytes([ports[0], ports[1]]);
     let remote_port = u16::from_be_bytes([ports[2], ports[3]]);
-    let exact = DemuxKey::Udp(IpListenEndpoint {
-        addr: Some(local),
-        port: local_port,
-    });
-    let any = DemuxKey::Udp(IpListenEndpoint {
-        addr: None,
-        port: local_port,
-    });
-    let Some(handle) = sockets.lookup(&exact).or_else(|| sockets.lookup(&any)) else {
+    let report = crate::socket::IcmpErrorReport {
+        from,
+        remote: core::net::SocketAddr::new(remote, remote_port),
+        icmp_type: kind[0],
+        icmp_code: kind[1],
+    };
+    let handle = match protocol {
+        IpProtocol::Udp => {
+            let exact = DemuxKey::Udp(IpListenEndpoint {
+                addr: Some(local),
+                port: local_port,
+            });
+            let any = DemuxKey::Udp(IpListenEndpoint {
+                addr: None,
+                port: local_port,
+            });
+            sockets.lookup(&exact).or_else(|| sockets.lookup(&any))
+        }
+        IpProtocol::Tcp => sockets.lookup(&DemuxKey::TcpConnection {
+            local: core::net::SocketAddr::new(local, local_port),
+            remote: report.remote,
+        }),
+        _ => None,
+    };
+    let Some(mut socket) = handle.and_then(|h| sockets.get_mut(h)) else {
         return;
     };
-    if let Some(mut socket) = sockets.get_mut(handle) {
-        if let Socket::Udp(udp) = &mut *socket {
-            udp.process_error(crate::socket::IcmpErrorReport {
-                from,
-                remote: core::net::SocketAddr::new(remote, remote_port),
-                icmp_type: kind[0],
-                icmp_code: kind[1],
-            });
+    match &mut *socket {
+        Socket::Udp(udp) => udp.process_error(report),
+        Socket::Tcp(tcp) => {
+            // RFC 792/4443: at least 8 bytes of the segment are quoted: ports, then SEQ.
+            if let Some(seq) = quoted_data.get(4..8) {
+                let seq = SeqNumber(u32::from_be_bytes([seq[0], seq[1], seq[2], seq[3]]));
+                tcp.process_icmp_error(report, seq);
+            }
         }
+        _ => {}
     }
 }
 

@@ -9,7 +9,7 @@ pub enum CloseReason {
     Reset,
     /// The peer refused the connection (RST in answer to our SYN).
     Refused,
-    /// The user timeout (R2) expired.
+    /// The user timeout (R2) expired, or keep-alive probes went unanswered.
     TimedOut,
     /// The local user aborted it.
     Aborted,

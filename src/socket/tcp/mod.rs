@@ -12,8 +12,9 @@
 //! `options.rs` what the SYN options negotiate.
 //!
 //! Deviations, documented here once:
-//! - Urgent data (MUST-30..33) is not delivered out of band: URG is ignored and the
-//!   urgent bytes stay in the stream.
+//! - Urgent data (MUST-30..33) is delivered inline, never out of band (like
+//!   `SO_OOBINLINE`); the application learns the urgent mark through
+//!   `urgent_pending` and `take_urgent_signal` (see `urgent.rs`).
 //! - RFC 1337 F1: a RST in TIME-WAIT is ignored (CONFORMANCE B12.2); TIME-WAIT lasts its
 //!   full 2·MSL.
 //! - Persist and keep-alive probes both take the form `<SEQ=SND.NXT-1><ACK=RCV.NXT>`
@@ -30,12 +31,15 @@ use crate::wire::{IpListenEndpoint, SeqNumber};
 
 pub mod congestion;
 mod error;
+mod keepalive;
 mod listener;
 mod options;
 pub mod rtt;
 mod send;
+mod soft_error;
 mod state;
 mod timer;
+mod urgent;
 
 #[cfg(test)]
 mod tests;
@@ -103,6 +107,14 @@ impl State {
     }
 }
 
+/// The keep-alive idle time RFC 1122 §4.2.3.6 sets as the least default (MUST-28):
+/// two hours. Keep-alive is off unless asked for; `set_keep_alive(Some(KEEP_ALIVE_IDLE))`
+/// turns it on with this interval.
+pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The longest an ACK may be delayed: just under the 0.5 s of MUST-40.
+pub const MAX_ACK_DELAY: Duration = Duration::from_micros(499_999);
+
 /// Per-connection settings. [`Default`] gives the RFC defaults noted on each field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -116,11 +128,20 @@ pub struct TcpConfig {
     pub user_timeout: Option<Duration>,
     /// Disable Nagle's algorithm (MUST-17). Default false: Nagle on (SHLD-7).
     pub nodelay: bool,
-    /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s); `None` ACKs every
-    /// segment at once. Default 40 ms.
+    /// Delay for ACKs of in-order data (SHLD-18, MUST-40: under 0.5 s, longer values are
+    /// cut to [`MAX_ACK_DELAY`]); `None` ACKs every segment at once. Default 40 ms.
     pub delayed_ack: Option<Duration>,
-    /// Keep-alive interval (MUST-24..28); `None` is off, the default (MUST-25).
+    /// Keep-alive idle time: how long the connection may be silent before the first
+    /// probe (MUST-24..28); `None` is off, the default (MUST-25). RFC 1122 asks for at
+    /// least 2 hours ([`KEEP_ALIVE_IDLE`]) unless the application knows better.
     pub keep_alive: Option<Duration>,
+    /// Time between keep-alive probes while none is answered. Default 75 s (Linux's
+    /// `tcp_keepalive_intvl`).
+    pub keep_alive_interval: Duration,
+    /// Unanswered keep-alive probes after which the connection is reset and reports
+    /// [`CloseReason::TimedOut`]. Default 9 (Linux's `tcp_keepalive_probes`); values
+    /// below 2 count as 2, since one lost probe never means a dead peer (MUST-29).
+    pub keep_alive_probes: u32,
     /// Offer window scaling (RFC 7323 §2). Default true.
     pub window_scale: bool,
     /// Offer timestamps (RFC 7323 §3). Default true.
@@ -133,6 +154,9 @@ pub struct TcpConfig {
     pub congestion: CongestionAlgorithm,
     /// RFC 5961 §7 (B8.7): challenge ACKs allowed per 5 s, per connection. Default 10.
     pub challenge_ack_limit: u32,
+    /// DSCP (6 bits) of the segments `dispatch` sends (MUST-48); it may change during a
+    /// connection (SHLD-21) and is passed to IP unchanged (SHLD-22). Default 0.
+    pub dscp: u8,
 }
 
 impl Default for TcpConfig {
@@ -144,12 +168,15 @@ impl Default for TcpConfig {
             nodelay: false,
             delayed_ack: Some(Duration::from_millis(40)),
             keep_alive: None,
+            keep_alive_interval: Duration::from_secs(75),
+            keep_alive_probes: 9,
             window_scale: true,
             timestamps: true,
             sack: true,
             rtt: RttConfig::default(),
             congestion: CongestionAlgorithm::default(),
             challenge_ack_limit: 10,
+            dscp: 0,
         }
     }
 }
@@ -190,6 +217,11 @@ pub struct TcpCounters {
     /// SYNs dropped silently by a listener told not to accept (its backlog was full,
     /// CONFORMANCE B11.2).
     pub syns_dropped: u64,
+    /// ICMP errors about segments in flight, taken as soft errors (MUST-54).
+    pub icmp_errors: u64,
+    /// ICMP errors ignored: they quoted a sequence number outside `[SND.UNA, SND.NXT)`
+    /// (RFC 5927 §4.1) or arrived in a state without segments in flight.
+    pub icmp_errors_ignored: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.
@@ -290,6 +322,17 @@ pub struct Socket<'a> {
     window_update: bool,
     /// A probe (keep-alive or persist) is owed.
     probe_now: bool,
+    /// Keep-alive probes sent in a row without an answer.
+    keep_alive_unanswered: u32,
+    /// RCV.UP (RFC 9293 §3.3.1): one past the peer's last urgent octet (MUST-62), while
+    /// the application has not read past it.
+    rcv_up: Option<SeqNumber>,
+    /// MUST-32: urgent data appeared or RCV.UP advanced since the user last looked.
+    urgent_signal: bool,
+    /// SND.UP: one past our last urgent octet, while not all acknowledged.
+    snd_up: Option<SeqNumber>,
+    /// The latest ICMP error about our segments, until the user takes it (SHLD-25).
+    soft_error: Option<crate::socket::IcmpErrorReport>,
     /// When we last sent something that occupies sequence space (RFC 5681 §4.1).
     last_send: Instant,
     /// Consecutive persist probes, for exponential backoff (SHLD-30).
@@ -354,6 +397,11 @@ impl<'a> Socket<'a> {
             unacked_bytes: 0,
             window_update: false,
             probe_now: false,
+            keep_alive_unanswered: 0,
+            rcv_up: None,
+            urgent_signal: false,
+            snd_up: None,
+            soft_error: None,
             last_send: Instant::ZERO,
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
@@ -379,7 +427,9 @@ impl<'a> Socket<'a> {
 
     /// Replaces the configuration. Options negotiated on the SYN (MSS, window scale,
     /// timestamps, SACK) take effect at the next open; the rest at once.
-    pub fn set_config(&mut self, config: TcpConfig) {
+    /// A `delayed_ack` of 500 ms or more is shortened to just under it (MUST-40).
+    pub fn set_config(&mut self, mut config: TcpConfig) {
+        config.delayed_ack = config.delayed_ack.map(|d| d.min(MAX_ACK_DELAY));
         self.config = config;
         if matches!(self.state, State::Closed | State::Listen) {
             self.rtt = RttEstimator::new(config.rtt);
@@ -391,9 +441,12 @@ impl<'a> Socket<'a> {
         self.config.nodelay = nodelay;
     }
 
-    /// Sets the keep-alive interval, `None` for off (MUST-24/27).
-    pub fn set_keep_alive(&mut self, interval: Option<Duration>) {
-        self.config.keep_alive = interval;
+    /// Sets the keep-alive idle time, `None` for off (MUST-24/27); the probe interval
+    /// and count stay as configured ([`TcpConfig::keep_alive_interval`],
+    /// [`TcpConfig::keep_alive_probes`]).
+    pub fn set_keep_alive(&mut self, idle: Option<Duration>) {
+        self.config.keep_alive = idle;
+        self.keep_alive_unanswered = 0;
         self.timers.stop(Timer::KeepAlive);
     }
 
@@ -652,6 +705,7 @@ impl<'a> Socket<'a> {
     {
         self.check_recv()?;
         let (_, result) = self.rx_buffer.dequeue_many_with(f);
+        self.forget_read_urgent();
         self.note_window_opened();
         Ok(result)
     }
@@ -662,6 +716,7 @@ impl<'a> Socket<'a> {
     pub fn recv_slice(&mut self, data: &mut [u8]) -> Result<usize, RecvError> {
         self.check_recv()?;
         let n = self.rx_buffer.dequeue_slice(data);
+        self.forget_read_urgent();
         self.note_window_opened();
         Ok(n)
     }

@@ -175,7 +175,7 @@ impl Socket<'_> {
         let idle = self.snd_max == self.snd_una;
         // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
         // and sender SWS avoidance (MUST-38 (1)-(3)).
-        let may_send_small = self.config.nodelay || idle || self.tx_closed;
+        let may_send_small = self.config.nodelay || idle || self.tx_closed || self.urgent_unsent();
         // MUST-38 (4), the override: with nothing in flight no ACK will come to open
         // the window further, so what fits goes now (an override timeout of zero).
         let window_bound = idle && len == usable;
@@ -254,7 +254,7 @@ impl Socket<'_> {
             tsecr: if plan.ack { ts.recent } else { 0 },
         });
         let sack = self.sack_ok && plan.ack && !plan.syn && !self.assembler.is_empty();
-        let repr = TcpRepr {
+        let mut repr = TcpRepr {
             src_port: self.local.map_or(0, |l| l.port()),
             dst_port: self.remote.map_or(0, |r| r.port()),
             flags,
@@ -272,6 +272,9 @@ impl Socket<'_> {
             urgent_pointer: 0,
             payload,
         };
+        if !plan.syn {
+            self.mark_urgent(&mut repr);
+        }
         (repr, edge)
     }
 
@@ -289,6 +292,7 @@ impl Socket<'_> {
         let plan = SegmentPlan::control(seq, false, false);
         let (mut repr, _) = self.segment_repr(Instant::ZERO, &plan, &[]);
         repr.flags = TcpFlags::RST;
+        repr.urgent_pointer = 0;
         repr.window_len = 0;
         repr.timestamp = None;
         repr.sack_ranges = [None; 4];
@@ -396,11 +400,11 @@ impl Socket<'_> {
             self.timers.stop(Timer::Persist);
             self.probe_now = true;
             self.persist_backoff = self.persist_backoff.saturating_add(1);
+            // MUST-37: R2 runs while a zero-window probe is unanswered.
+            self.arm_user_timeout(now);
         }
         if self.timers.is_expired(Timer::KeepAlive, now) {
-            self.timers.stop(Timer::KeepAlive);
-            // MUST-26: only when nothing is outstanding.
-            self.probe_now = self.snd_una == self.snd_max;
+            self.on_keep_alive_timeout(now);
         }
     }
 

@@ -319,7 +319,9 @@ impl Socket<'_> {
             return reply;
         }
         self.update_ts_recent(repr);
-        // URG (MUST-30..33) is not delivered out of band: see the module docs.
+        self.hold_user_timeout_while_window_closed();
+        // Sixth, the URG bit (MUST-30..33, 62), also with a zero window (MUST-66).
+        self.process_urgent(repr);
         match acceptance {
             Acceptance::Accept => self.process_text_and_fin(now, repr),
             // CORE-4: the text did not fit a zero window; the ACK tells the peer so.
@@ -706,13 +708,14 @@ impl Socket<'_> {
         self.timers.set(Timer::TimeWait, now.saturating_add(linger));
     }
 
-    /// Anything acceptable arrived: the keep-alive idle clock restarts (MUST-26).
-    fn note_activity(&mut self, now: Instant) {
-        if let Some(interval) = self.config.keep_alive {
-            if self.state != State::TimeWait {
-                self.timers
-                    .set(Timer::KeepAlive, now.saturating_add(interval));
-            }
+    /// MUST-37: a peer that answers with a zero window holds our data back on
+    /// purpose, so R2 stops; the persist timer arms it again with each probe, and only
+    /// a probe left unanswered for the user timeout ends the connection (as Linux
+    /// does). R2 used to run from the last send: data sent just before the window
+    /// closed timed the connection out although every probe was answered.
+    fn hold_user_timeout_while_window_closed(&mut self) {
+        if self.snd_wnd == 0 {
+            self.timers.stop(Timer::UserTimeout);
         }
     }
 }

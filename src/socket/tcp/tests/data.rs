@@ -100,21 +100,7 @@ fn in_order_data_is_acked_with_the_window_reduced_by_what_is_buffered() {
 #[test]
 fn out_of_order_data_is_kept_acked_at_once_and_reported_in_sack_blocks() {
     // SHLD-31, CORE-6, RFC 5681 §4.2, RFC 2018 §4.
-    let mut c = Conv::new(
-        TcpConfig {
-            sack: true,
-            ..plain_config()
-        },
-        1024,
-        1024,
-    );
-    c.socket.listen(80).unwrap();
-    c.feed(&TcpRepr {
-        sack_permitted: true,
-        ..with(seg(0, None), TcpFlags::SYN)
-    });
-    c.iss = initial_seq_number(KEY, c.now, local(), remote());
-    assert!(c.out().unwrap().sack_permitted);
+    let mut c = Conv::passive_sack(1024, 1024);
     c.feed(&seg(1, c.ack(1)));
     c.feed(&data(seg(11, c.ack(1)), b"klmno"));
     c.feed(&data(seg(21, c.ack(1)), b"uvw"));

@@ -11,11 +11,14 @@ use crate::socket::DispatchError;
 use crate::wire::{IpAddress, TcpFlags, TcpRepr, TcpTimestampRepr};
 
 mod close;
+mod conformance;
 mod data;
 mod handshake;
 mod hardening;
 mod pair;
+mod shoulds;
 mod timers;
+mod urgent;
 
 /// The ISN key the tests' context carries.
 const KEY: [u64; 2] = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
@@ -78,6 +81,11 @@ fn with(mut repr: TcpRepr<'static>, flags: TcpFlags) -> TcpRepr<'static> {
 fn data(mut repr: TcpRepr<'static>, payload: &'static [u8]) -> TcpRepr<'static> {
     repr.payload = payload;
     repr
+}
+
+/// A segment from the peer advertising `window_len`.
+fn window(window_len: u16, repr: TcpRepr<'static>) -> TcpRepr<'static> {
+    TcpRepr { window_len, ..repr }
 }
 
 /// One socket in a conversation, with a virtual clock.
@@ -197,6 +205,24 @@ impl Conv {
         let synack = c.out().expect("SYN-ACK");
         assert_eq!(synack.flags, TcpFlags::SYN | TcpFlags::ACK);
         assert_eq!(synack.seq_number, c.iss);
+        c
+    }
+
+    /// A listener with SACK on that received a SYN offering SACK-permitted; returns
+    /// with our SYN-ACK taken and checked to offer it back (RFC 2018 §2).
+    fn passive_sack(rx: usize, tx: usize) -> Conv {
+        let config = TcpConfig {
+            sack: true,
+            ..plain_config()
+        };
+        let mut c = Conv::new(config, rx, tx);
+        c.socket.listen(80).unwrap();
+        c.feed(&TcpRepr {
+            sack_permitted: true,
+            ..with(seg(0, None), TcpFlags::SYN)
+        });
+        c.iss = initial_seq_number(KEY, c.now, local(), remote());
+        assert!(c.out().unwrap().sack_permitted);
         c
     }
 
