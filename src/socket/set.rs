@@ -219,6 +219,10 @@ pub(crate) struct SideTable<'a> {
     ready_head: u32,
     ready_tail: u32,
     heap_len: u32,
+    /// The slot the last chain walk found, tried before hashing: a flow's segments come
+    /// in runs (a one-entry cache, as BSD's last-PCB cache). Cleared when that slot's
+    /// key changes, so it always names the first socket registered under its key.
+    last_hit: u32,
     stats: IndexStats,
 }
 
@@ -255,6 +259,7 @@ impl<'a, T: Indexed> Set<'a, T> {
                 ready_head: NIL,
                 ready_tail: NIL,
                 heap_len: 0,
+                last_hit: NIL,
                 stats: IndexStats::default(),
             },
         }
@@ -474,11 +479,18 @@ impl SideTable<'_> {
             return None;
         }
         self.stats.lookups += 1;
+        if let Some(entry) = self.entries.get(self.last_hit as usize) {
+            if entry.key.as_ref() == Some(key) {
+                self.stats.probes += 1;
+                return Some(self.last_hit as usize);
+            }
+        }
         let mut cursor = self.entries[self.bucket_of(key)].bucket_head;
         while cursor != NIL {
             self.stats.probes += 1;
             let entry = &self.entries[cursor as usize];
             if entry.key.as_ref() == Some(key) {
+                self.last_hit = cursor;
                 return Some(cursor as usize);
             }
             cursor = entry.next_in_bucket;
@@ -490,6 +502,9 @@ impl SideTable<'_> {
         let old = self.entries[index].key;
         if old == key {
             return;
+        }
+        if self.last_hit as usize == index {
+            self.last_hit = NIL;
         }
         if let Some(old) = old {
             let bucket = self.bucket_of(&old);
