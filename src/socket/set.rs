@@ -47,6 +47,17 @@ pub enum DemuxKey {
 }
 
 impl DemuxKey {
+    /// Which variant, as an index into per-kind counts.
+    fn kind(&self) -> usize {
+        match self {
+            DemuxKey::Udp(_) => 0,
+            DemuxKey::IcmpIdent(_) => 1,
+            DemuxKey::Raw { .. } => 2,
+            DemuxKey::TcpListen(_) => 3,
+            DemuxKey::TcpConnection { .. } => 4,
+        }
+    }
+
     /// A compact byte form for hashing: tag, then fields.
     fn encode(&self, out: &mut [u8; 40]) -> usize {
         fn put_addr(out: &mut [u8; 40], at: usize, addr: Option<IpAddress>) -> usize {
@@ -223,6 +234,9 @@ pub(crate) struct SideTable<'a> {
     /// in runs (a one-entry cache, as BSD's last-PCB cache). Cleared when that slot's
     /// key changes, so it always names the first socket registered under its key.
     last_hit: u32,
+    /// Keys registered per kind ([`DemuxKey::kind`]): a lookup of a kind nobody holds
+    /// (a raw socket for every TCP segment, say) answers without hashing.
+    keys_per_kind: [u32; 5],
     stats: IndexStats,
 }
 
@@ -260,6 +274,7 @@ impl<'a, T: Indexed> Set<'a, T> {
                 ready_tail: NIL,
                 heap_len: 0,
                 last_hit: NIL,
+                keys_per_kind: [0; 5],
                 stats: IndexStats::default(),
             },
         }
@@ -479,6 +494,9 @@ impl SideTable<'_> {
             return None;
         }
         self.stats.lookups += 1;
+        if self.keys_per_kind[key.kind()] == 0 {
+            return None;
+        }
         if let Some(entry) = self.entries.get(self.last_hit as usize) {
             if entry.key.as_ref() == Some(key) {
                 self.stats.probes += 1;
@@ -507,6 +525,7 @@ impl SideTable<'_> {
             self.last_hit = NIL;
         }
         if let Some(old) = old {
+            self.keys_per_kind[old.kind()] -= 1;
             let bucket = self.bucket_of(&old);
             let mut cursor = self.entries[bucket].bucket_head;
             let mut prev = NIL;
@@ -526,6 +545,7 @@ impl SideTable<'_> {
         }
         self.entries[index].key = key;
         if let Some(key) = key {
+            self.keys_per_kind[key.kind()] += 1;
             let bucket = self.bucket_of(&key);
             // Append at the tail so that the first socket to take a key keeps it.
             let mut cursor = self.entries[bucket].bucket_head;
