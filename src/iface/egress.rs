@@ -56,7 +56,14 @@ impl InterfaceInner<'_> {
     /// predictable from outside: a counter plus a keyed hash of the destination.
     fn next_ipv4_ident(&mut self, dst: Ipv4Address) -> u16 {
         self.ident_counter = self.ident_counter.wrapping_add(1);
-        let offset = SipHasher24::hash(self.ident_key, &dst.octets()) as u32;
+        let offset = match self.ident_offset_v4 {
+            Some((cached, offset)) if cached == dst => offset,
+            _ => {
+                let offset = SipHasher24::hash(self.ident_key, &dst.octets()) as u32;
+                self.ident_offset_v4 = Some((dst, offset));
+                offset
+            }
+        };
         (self.ident_counter.wrapping_add(offset) & 0xffff) as u16
     }
 
