@@ -700,9 +700,14 @@ impl Interface<'_> {
             let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
                 break;
             };
+            // The socket answers `wants_dispatch` after each packet below; the set need
+            // not ask it again on every resync.
+            let marked = sockets.begin_dispatch(index);
+            let mut more = false;
             for _ in 0..PER_SOCKET_BURST {
                 let Some(mut socket) = sockets.slot_mut(index) else {
-                    continue 'sockets;
+                    more = false;
+                    break;
                 };
                 let Interface {
                     inner, neighbors, ..
@@ -725,18 +730,23 @@ impl Interface<'_> {
                         })
                     }
                 };
-                let more = crate::socket::Indexed::wants_dispatch(&*socket);
-                // Dropping the guard resyncs the socket: back on the ready list if it
-                // still has something to send, its timer in the heap.
+                more = crate::socket::Indexed::wants_dispatch(&*socket);
+                // Dropping the guard resyncs the socket's key and timer.
                 drop(socket);
                 match result {
                     Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
-                    Err(DispatchError::Exhausted) => break 'sockets,
+                    Err(DispatchError::Exhausted) => {
+                        // Still wanting to send, it waits on the ready list.
+                        sockets.end_dispatch(index, marked, more);
+                        break 'sockets;
+                    }
                 }
                 if !more {
                     break;
                 }
             }
+            // Back on the ready list (at the tail) if its burst ran out with more to send.
+            sockets.end_dispatch(index, marked, more);
         }
         sent_any
     }

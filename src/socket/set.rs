@@ -420,6 +420,34 @@ impl<'a, T: Indexed> Set<'a, T> {
             .and_then(|index| self.table.entries[index].deadline)
     }
 
+    /// Starts dispatching a socket taken by [`Set::pop_ready`] or [`Set::pop_expired`]:
+    /// until [`Set::end_dispatch`], resyncs leave its readiness alone, because the
+    /// dispatcher asks the socket itself after every packet. Returns whether it marked
+    /// the socket (`false` when the socket is still queued on the ready list anyway).
+    pub(crate) fn begin_dispatch(&mut self, index: usize) -> bool {
+        match self.table.entries.get_mut(index) {
+            Some(entry) if !entry.in_ready => {
+                entry.in_ready = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Ends [`Set::begin_dispatch`]: a marked socket that still has something to send
+    /// (`more`) joins the tail of the ready list.
+    pub(crate) fn end_dispatch(&mut self, index: usize, marked: bool, more: bool) {
+        if !marked {
+            return;
+        }
+        if let Some(entry) = self.table.entries.get_mut(index) {
+            entry.in_ready = false;
+            if more {
+                self.table.push_ready(index);
+            }
+        }
+    }
+
     /// Takes the socket with the earliest deadline if that deadline is at or before
     /// `now`, removing it from the heap (its next resync puts it back if it still has a
     /// deadline).
@@ -670,7 +698,9 @@ impl SideTable<'_> {
 
     fn resync<T: Indexed>(&mut self, index: usize, item: &T) {
         self.set_key(index, item.demux_key());
-        if item.wants_dispatch() {
+        // A socket already queued is asked again when it is popped: skip the question
+        // (for TCP it plans a whole segment) while it waits.
+        if !self.entries[index].in_ready && item.wants_dispatch() {
             self.push_ready(index);
         }
         self.set_deadline(index, item.poll_at());
