@@ -460,14 +460,12 @@ impl<'a> Interface<'a> {
         if sockets.has_ready() {
             return Some(now);
         }
-        [
-            sockets.next_deadline(),
-            self.neighbors.poll_at(),
-            self.reassembler.poll_at(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timers = earliest(sockets.next_deadline(), self.neighbors.poll_at());
+        earliest(timers, self.reassembler.poll_at())
     }
 
     /// How long until `poll_at`, for an event loop's sleep: `Some(ZERO)` for "now",
