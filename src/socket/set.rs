@@ -553,7 +553,8 @@ impl SideTable<'_> {
             self.last_hit = NIL;
         }
         if let Some(old) = old {
-            self.keys_per_kind[old.kind()] -= 1;
+            let count = &mut self.keys_per_kind[old.kind()];
+            *count = count.saturating_sub(1);
             let bucket = self.bucket_of(&old);
             let mut cursor = self.entries[bucket].bucket_head;
             let mut prev = NIL;
@@ -573,7 +574,8 @@ impl SideTable<'_> {
         }
         self.entries[index].key = key;
         if let Some(key) = key {
-            self.keys_per_kind[key.kind()] += 1;
+            let count = &mut self.keys_per_kind[key.kind()];
+            *count = count.saturating_add(1);
             let bucket = self.bucket_of(&key);
             // Append at the tail so that the first socket to take a key keeps it.
             let mut cursor = self.entries[bucket].bucket_head;
