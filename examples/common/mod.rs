@@ -170,6 +170,16 @@ impl std::os::fd::AsFd for AnyDevice {
     }
 }
 
+/// For `tokio::io::unix::AsyncFd`, which asks for `AsRawFd` (examples/tokio_echo.rs).
+impl std::os::fd::AsRawFd for AnyDevice {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            AnyDevice::Tap(d) => d.as_raw_fd(),
+            AnyDevice::AfPacket(d) => d.as_raw_fd(),
+        }
+    }
+}
+
 /// Parses a number of seconds like ping(8)'s `-i 0.2`.
 pub fn parse_seconds(text: &str) -> Option<std::time::Duration> {
     let secs: f64 = text.parse().ok()?;

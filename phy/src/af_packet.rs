@@ -11,6 +11,9 @@ use skiff::wire::ETHERNET_HEADER_LEN;
 use crate::error::PhyError;
 use crate::frame_io::{FdRxToken, FdTxToken, FrameIo, PhyStats};
 
+/// The socket receive buffer asked for at bind (the kernel doubles it for bookkeeping).
+const RECEIVE_BUFFER_BYTES: libc::c_int = 4 << 20;
+
 /// A raw packet socket bound to one interface: skiff sees every frame the interface
 /// receives and sends frames out of it, beside the host's own stack.
 ///
@@ -49,6 +52,25 @@ impl AfPacketDevice {
         stream.set_non_blocking().map_err(os)?;
         crate::sys::setsockopt_int(fd, libc::SOL_PACKET, crate::sys::PACKET_IGNORE_OUTGOING, 1)
             .map_err(os)?;
+        // A full receive queue drops frames silently. The default (rmem_default, about
+        // 200 KiB of buffer accounting, under a hundred full frames) overflows as soon
+        // as a peer sends a TCP window's worth in one burst; RECEIVE_BUFFER_BYTES holds
+        // a few MiB of windows. FORCE passes rmem_max with CAP_NET_ADMIN; without it,
+        // the plain option gives what rmem_max allows.
+        let sized = crate::sys::setsockopt_int(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            RECEIVE_BUFFER_BYTES,
+        );
+        if sized.is_err() {
+            let _ = crate::sys::setsockopt_int(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                RECEIVE_BUFFER_BYTES,
+            );
+        }
         stream.bind(ifname).map_err(os)?;
         // Until the bind the socket saw every interface's frames; drop those.
         stream.drain();

@@ -15,6 +15,12 @@
 // Each test binary uses its own subset of the harness.
 #![allow(dead_code)]
 
+mod tcp;
+#[allow(unused_imports)]
+pub use tcp::*;
+/// Example programs and Linux tools as processes in a namespace (interop_embed.rs).
+pub mod netns_proc;
+
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output, Stdio};
