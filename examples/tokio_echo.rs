@@ -230,15 +230,17 @@ impl Echo {
                 self.accepted += 1;
             }
         }
+        let listener = &mut self.listener;
         self.conns.retain(|&handle| {
             let Some(mut socket) = sockets.get_mut_as::<tcp::Socket>(handle) else {
                 return false;
             };
             echo(&mut socket);
-            // TIME-WAIT needs nothing from us; the listener takes the socket back once
-            // it is CLOSED.
+            // TIME-WAIT needs nothing from us: give the socket back, and the listener
+            // takes it into its pool once it is CLOSED.
             if matches!(socket.state(), State::Closed | State::TimeWait) {
                 log::info!("connection {handle} ended: {:?}", socket.close_reason());
+                listener.retire(handle);
                 return false;
             }
             true

@@ -44,8 +44,8 @@ fn echo_through_listener(pool: usize, backlog: usize) -> (tcp::ListenerCounters,
     let mut max_in_use = 0;
     for _ in 0..120_000 {
         run(&mut a, &mut b, &mut now, 1, Duration::from_millis(1));
-        // The server app (first, so that it sees its sockets CLOSED before the listener
-        // reuses them): echo whatever arrives, close when the client has closed.
+        // The server app: echo whatever arrives, close when the client has closed and
+        // give the connection back; the listener reuses the socket once it is CLOSED.
         accepted.retain(|&h| {
             let mut s = b.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
             let mut buf = [0u8; 512];
@@ -57,10 +57,12 @@ fn echo_through_listener(pool: usize, backlog: usize) -> (tcp::ListenerCounters,
             }
             if s.state() == State::CloseWait {
                 s.close().unwrap();
+                drop(s);
+                assert!(listener.retire(h));
+                return false;
             }
-            s.state() != State::Closed
+            true
         });
-        // After the app let go of its closed sockets, the listener reclaims them.
         listener.poll(&mut b.sockets);
         assert!(
             listener.half_open() + listener.ready() <= backlog,
@@ -139,4 +141,66 @@ fn a_backlog_smaller_than_the_pool_bounds_the_queues_and_still_serves_everyone()
 #[test]
 fn a_listener_refuses_port_zero() {
     assert!(Listener::from_handles(0, 4, []).is_err());
+}
+
+/// Connects one client to port 80 through `listener` and returns (client, accepted).
+fn connect_one(
+    a: &mut Host,
+    b: &mut Host,
+    listener: &mut Listener<'_>,
+    now: &mut Instant,
+    port: u16,
+) -> (skiff::socket::SocketHandle, skiff::socket::SocketHandle) {
+    let server: core::net::SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let local: core::net::SocketAddr = format!("192.0.2.1:{port}").parse().unwrap();
+    let mut c = tcp::Socket::with_capacity(4096, 4096);
+    let cx = a.iface.tcp_context(*now, server.ip());
+    c.connect(&cx, server, local).unwrap();
+    let client = a.sockets.add_socket(c).unwrap();
+    for _ in 0..2_000 {
+        listener.poll(&mut b.sockets);
+        if let Some(h) = listener.accept() {
+            return (client, h);
+        }
+        run(a, b, now, 1, Duration::from_millis(1));
+    }
+    panic!("no connection accepted");
+}
+
+#[test]
+fn a_closed_connection_the_user_still_holds_is_never_handed_to_another_client() {
+    let (a, b) = cable();
+    let (mut a, mut b) = (Host::new(a, 1, 11), Host::new(b, 2, 22));
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            b.sockets
+                .add_socket(tcp::Socket::with_capacity(4096, 4096))
+                .unwrap()
+        })
+        .collect();
+    let mut listener = Listener::from_handles(80, 4, handles).unwrap();
+    let mut now = Instant::ZERO;
+    let (client, first) = connect_one(&mut a, &mut b, &mut listener, &mut now, 40000);
+    // The client aborts: the server socket goes CLOSED (reset) with nothing to read.
+    a.sockets.get_mut_as::<tcp::Socket>(client).unwrap().abort();
+    for _ in 0..50 {
+        run(&mut a, &mut b, &mut now, 1, Duration::from_millis(1));
+        listener.poll(&mut b.sockets);
+    }
+    let s = b.sockets.get_as::<tcp::Socket>(first).unwrap();
+    assert_eq!(s.state(), State::Closed, "the RST reached the server");
+    // A pool of 3 keeps one gate; one more connection fits beside the held one.
+    let (_, second) = connect_one(&mut a, &mut b, &mut listener, &mut now, 40001);
+    assert_ne!(second, first, "the held socket was reused");
+    let s = b.sockets.get_as::<tcp::Socket>(first).unwrap();
+    assert_eq!(
+        s.state(),
+        State::Closed,
+        "still the user's closed connection"
+    );
+    // Once given back, the socket serves again.
+    assert!(listener.retire(first));
+    assert!(!listener.retire(first), "retired twice");
+    listener.poll(&mut b.sockets);
+    assert_eq!(listener.counters().recycled, 1);
 }

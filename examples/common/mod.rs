@@ -1,7 +1,10 @@
-//! What the `ping` and `udp_echo` examples share: command-line options for the device and
-//! addresses, a device that is either a TAP or an AF_PACKET socket, and interface setup.
+//! What the examples on real devices share: command-line options for the device and
+//! addresses, a device that is either a TAP or an AF_PACKET socket, interface setup, and
+//! (in [`http`]) the HTTP body framing of `httpd` and `client`.
 
 #![allow(dead_code)]
+
+pub mod http;
 
 use skiff::iface::{Config, Interface};
 use skiff::phy::{Device, DeviceCapabilities};

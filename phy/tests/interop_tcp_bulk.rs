@@ -332,8 +332,6 @@ impl App for ListenerEcho {
 
     fn step(&mut self, _: Instant, _: &Interface<'_>, sockets: &mut SocketSet<'static>) -> bool {
         let listener = self.listener.as_mut().expect("set up");
-        // Look at our connections before `Listener::poll`, which takes a CLOSED,
-        // read-to-the-end socket back into the pool by itself.
         let (served, resets) = (&mut self.served, &mut self.resets);
         self.conns.retain_mut(|(h, pending)| {
             let mut s = sockets.get_mut_as::<tcp::Socket>(*h).expect("live");
@@ -444,9 +442,10 @@ fn tap_the_stack_streams_1_gib_each_way_through_a_socat_echo_checked_by_sha256()
     let sent = client.sent_hash.clone().finalize();
     let received = client.received_hash.clone().finalize();
     println!(
-        "TAP IPv4: stack -> socat echo of 1 GiB in {:.1} s: {:.1} MB/s each way; sha256 {sent:x}; {:?}",
+        "TAP IPv4: stack -> socat echo of 1 GiB in {:.1} s: {:.1} MB/s each way; sha256 {}; {:?}",
         elapsed.as_secs_f64(),
         GIB as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9),
+        sent.iter().map(|b| format!("{b:02x}")).collect::<String>(),
         client.counters
     );
     assert_eq!(client.sent, GIB, "{counters}");

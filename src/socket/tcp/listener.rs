@@ -14,8 +14,10 @@
 //! - *half-open*: SYN-RECEIVED (the SYN queue). One that is reset back to LISTEN
 //!   (CORE-10) listens again; one that times out (CLOSED) returns to the pool.
 //! - *ready*: past the handshake, waiting in the accept queue (FIFO) for [`accept`].
-//! - *accepted*: the user's connection. When it is CLOSED and read to the end (or the
-//!   user calls [`release`]) it returns to the pool.
+//! - *accepted*: the user's connection, until the user gives it back: [`release`] takes
+//!   it back at once (aborting it if still open), [`retire`] once it is CLOSED (after its
+//!   FIN exchange and any TIME-WAIT). The listener never takes back a socket the user
+//!   still holds, so a handle from `accept` never silently becomes another connection.
 //! - the *gate*: one pool socket (when the pool holds two or more) kept in LISTEN with
 //!   [`Socket::set_accept_syn`]`(false)` and registered after every accepting one, so it
 //!   only sees a SYN when no other socket listens: the backlog is full or the pool is
@@ -28,6 +30,7 @@
 //!
 //! [`accept`]: Listener::accept
 //! [`release`]: Listener::release
+//! [`retire`]: Listener::retire
 
 use managed::ManagedSlice;
 
@@ -50,6 +53,8 @@ enum Role {
     Ready(u64),
     /// Handed to the user by `accept`.
     Accepted,
+    /// Given back by the user with `retire`: returns to the pool once CLOSED.
+    Retiring,
     /// The handle went stale (the user removed the socket from the set).
     Gone,
 }
@@ -214,15 +219,13 @@ impl<'p> Listener<'p> {
 
     /// Returns an accepted connection's socket to the pool now. A connection still open
     /// is aborted (a RST when synchronized, RFC 9293 §3.10.5); one in TIME-WAIT is cut
-    /// short. Without this call the listener reclaims a socket by itself once it is
-    /// CLOSED and read to the end. Returns `false` for a handle that is not an accepted
-    /// or ready connection of this listener.
+    /// short. The handle must not be used afterwards: the socket serves a new connection.
+    /// Returns `false` for a handle that is not an accepted, retiring or ready
+    /// connection of this listener.
     pub fn release(&mut self, handle: SocketHandle, sockets: &mut SocketSet<'_>) -> bool {
-        let Some(slot) = self
-            .slots
-            .iter_mut()
-            .find(|s| s.handle == handle && matches!(s.role, Role::Accepted | Role::Ready(_)))
-        else {
+        let Some(slot) = self.slots.iter_mut().find(|s| {
+            s.handle == handle && matches!(s.role, Role::Accepted | Role::Retiring | Role::Ready(_))
+        }) else {
             return false;
         };
         match sockets.get_mut_as::<Socket>(handle) {
@@ -236,6 +239,24 @@ impl<'p> Listener<'p> {
             None => slot.role = Role::Gone,
         }
         true
+    }
+
+    /// Gives an accepted connection back without cutting it short: the socket returns
+    /// to the pool once it is CLOSED, after the close the user started (or the peer's)
+    /// has run its course, TIME-WAIT included. The handle must not be used afterwards.
+    /// Returns `false` for a handle that is not an accepted connection of this listener.
+    pub fn retire(&mut self, handle: SocketHandle) -> bool {
+        match self
+            .slots
+            .iter_mut()
+            .find(|s| s.handle == handle && s.role == Role::Accepted)
+        {
+            Some(slot) => {
+                slot.role = Role::Retiring;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Stops listening: every listening pool socket (and the gate) goes CLOSED; half-open
@@ -349,7 +370,7 @@ impl<'p> Listener<'p> {
                 slot.role = Role::Ready(self.next_ticket);
                 self.next_ticket = self.next_ticket.wrapping_add(1);
             }
-            (Role::Accepted, State::Closed) if socket.recv_queue() == 0 => {
+            (Role::Retiring, State::Closed) => {
                 bump(&mut c.recycled);
                 slot.role = Role::Idle;
             }
