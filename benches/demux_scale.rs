@@ -10,6 +10,11 @@
 //! cargo bench --bench demux_scale -- --warm-up-time 1 --measurement-time 5
 //! ```
 //!
+//! The active flow's segments come in runs, so after the first one each lookup is
+//! answered by the index's one-entry cache of its last hit; the hash and chain walk are
+//! paid when flows interleave (their cost per lookup is checked by the set's unit test
+//! `demux_work_per_lookup_does_not_grow_with_the_number_of_sockets`).
+//!
 //! What one measured poll covers: taking a batch of full-size data segments for the
 //! active connection off the cable, demultiplexing each, queueing its payload, and
 //! sending the ACKs owed (one per two segments). The sender's work and the receiving

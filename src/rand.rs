@@ -112,18 +112,36 @@ impl SipHasher24 {
         self.v[0] ^= m;
     }
 
-    /// Feeds bytes.
-    pub fn write(&mut self, bytes: &[u8]) {
+    /// Feeds bytes: whole little-endian words straight into the state, only a partial
+    /// word at either end byte by byte.
+    pub fn write(&mut self, mut bytes: &[u8]) {
         self.total_len = self.total_len.wrapping_add(bytes.len() as u64);
-        for &b in bytes {
-            self.tail |= (b as u64) << (8 * self.tail_len);
-            self.tail_len += 1;
-            if self.tail_len == 8 {
-                let m = self.tail;
-                self.compress(m);
-                self.tail = 0;
-                self.tail_len = 0;
-            }
+        while self.tail_len != 0 {
+            let Some((&b, rest)) = bytes.split_first() else {
+                return;
+            };
+            self.push_byte(b);
+            bytes = rest;
+        }
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut m = [0u8; 8];
+            m.copy_from_slice(word);
+            self.compress(u64::from_le_bytes(m));
+        }
+        for &b in words.remainder() {
+            self.push_byte(b);
+        }
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        self.tail |= (b as u64) << (8 * self.tail_len);
+        self.tail_len += 1;
+        if self.tail_len == 8 {
+            let m = self.tail;
+            self.compress(m);
+            self.tail = 0;
+            self.tail_len = 0;
         }
     }
 

@@ -56,7 +56,14 @@ impl InterfaceInner<'_> {
     /// predictable from outside: a counter plus a keyed hash of the destination.
     fn next_ipv4_ident(&mut self, dst: Ipv4Address) -> u16 {
         self.ident_counter = self.ident_counter.wrapping_add(1);
-        let offset = SipHasher24::hash(self.ident_key, &dst.octets()) as u32;
+        let offset = match self.ident_offset_v4 {
+            Some((cached, offset)) if cached == dst => offset,
+            _ => {
+                let offset = SipHasher24::hash(self.ident_key, &dst.octets()) as u32;
+                self.ident_offset_v4 = Some((dst, offset));
+                offset
+            }
+        };
         (self.ident_counter.wrapping_add(offset) & 0xffff) as u16
     }
 
@@ -693,9 +700,14 @@ impl Interface<'_> {
             let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
                 break;
             };
+            // The socket answers `wants_dispatch` after each packet below; the set need
+            // not ask it again on every resync.
+            let marked = sockets.begin_dispatch(index);
+            let mut more = false;
             for _ in 0..PER_SOCKET_BURST {
                 let Some(mut socket) = sockets.slot_mut(index) else {
-                    continue 'sockets;
+                    more = false;
+                    break;
                 };
                 let Interface {
                     inner, neighbors, ..
@@ -719,18 +731,23 @@ impl Interface<'_> {
                         })
                     }
                 };
-                let more = crate::socket::Indexed::wants_dispatch(&*socket);
-                // Dropping the guard resyncs the socket: back on the ready list if it
-                // still has something to send, its timer in the heap.
+                more = crate::socket::Indexed::wants_dispatch(&*socket);
+                // Dropping the guard resyncs the socket's key and timer.
                 drop(socket);
                 match result {
                     Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
-                    Err(DispatchError::Exhausted) => break 'sockets,
+                    Err(DispatchError::Exhausted) => {
+                        // Still wanting to send, it waits on the ready list.
+                        sockets.end_dispatch(index, marked, more);
+                        break 'sockets;
+                    }
                 }
                 if !more {
                     break;
                 }
             }
+            // Back on the ready list (at the tail) if its burst ran out with more to send.
+            sockets.end_dispatch(index, marked, more);
         }
         sent_any
     }

@@ -174,6 +174,9 @@ struct InterfaceInner<'a> {
     resolved_overflow: bool,
     ident_key: [u64; 2],
     ident_counter: u32,
+    /// The last IPv4 destination's identifier offset (its keyed hash): a flow sends run
+    /// after run to one peer, so one entry spares the hash on nearly every packet.
+    ident_offset_v4: Option<(Ipv4Address, u32)>,
     /// The secret of the TCP ISN function (RFC 6528, CONFORMANCE B9.2).
     tcp_isn_key: [u64; 2],
     /// The secret and counter of ephemeral port selection (RFC 6056 algorithm 3, B10).
@@ -282,6 +285,7 @@ impl<'a> InterfaceInner<'a> {
             resolved_overflow: false,
             ident_key: [rng.next_u64(), rng.next_u64()],
             ident_counter: rng.next_u32(),
+            ident_offset_v4: None,
             tcp_isn_key: [rng.next_u64(), rng.next_u64()],
             port_key: [rng.next_u64(), rng.next_u64()],
             port_counter: rng.next_u32(),
@@ -456,14 +460,12 @@ impl<'a> Interface<'a> {
         if sockets.has_ready() {
             return Some(now);
         }
-        [
-            sockets.next_deadline(),
-            self.neighbors.poll_at(),
-            self.reassembler.poll_at(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timers = earliest(sockets.next_deadline(), self.neighbors.poll_at());
+        earliest(timers, self.reassembler.poll_at())
     }
 
     /// How long until `poll_at`, for an event loop's sleep: `Some(ZERO)` for "now",

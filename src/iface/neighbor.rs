@@ -294,6 +294,12 @@ pub struct NeighborCache<'a> {
     config: NeighborConfig,
     rng: Rng,
     next_seq: u64,
+    /// The earliest entry timer (`None`: no entry) as of the last scan, valid while
+    /// `timers_dirty` is clear: then `poll` and `poll_at` answer in O(1) instead of
+    /// scanning every slot on every interface poll. Any change to an entry's timer or
+    /// to the set of entries sets the flag.
+    earliest: Option<Instant>,
+    timers_dirty: bool,
 }
 
 impl<'a> NeighborCache<'a> {
@@ -326,6 +332,8 @@ impl<'a> NeighborCache<'a> {
             config,
             rng: Rng::new(seed ^ 0x6e65_6967_6862_6f72),
             next_seq: 0,
+            earliest: None,
+            timers_dirty: false,
         }
     }
 
@@ -412,6 +420,7 @@ impl<'a> NeighborCache<'a> {
                     if due {
                         e.probes = e.probes.saturating_add(1);
                         e.timer = now.saturating_add(retrans);
+                        self.timers_dirty = true;
                     }
                     NeighborLookup::Pending { send_solicit: due }
                 }
@@ -420,6 +429,7 @@ impl<'a> NeighborCache<'a> {
                     e.state = NeighborState::Delay;
                     e.since = now;
                     e.timer = now.saturating_add(delay);
+                    self.timers_dirty = true;
                     NeighborLookup::Found(hw)
                 }
                 (_, Some(hw)) => NeighborLookup::Found(hw),
@@ -430,6 +440,7 @@ impl<'a> NeighborCache<'a> {
             return NeighborLookup::Full;
         };
         let send_solicit = max_solicit > 0;
+        self.timers_dirty = true;
         self.entries[i].entry = Some(Entry {
             addr,
             hw: None,
@@ -543,6 +554,7 @@ impl<'a> NeighborCache<'a> {
             net_debug!("neighbor: not caching {} at {}", addr, hw);
             return false;
         }
+        self.timers_dirty = true;
         let i = match self.find(addr) {
             Some(i) => i,
             None if how == NeighborFill::UpdateOnly => return false,
@@ -600,6 +612,7 @@ impl<'a> NeighborCache<'a> {
         let Some(i) = self.find(addr) else {
             return false;
         };
+        self.timers_dirty = true;
         let reachable_for = self.draw_reachable_time();
         let stale_timeout = self.config.stale_timeout;
         let Some(e) = self.entries[i].entry.as_mut() else {
@@ -645,6 +658,7 @@ impl<'a> NeighborCache<'a> {
         let Some(i) = self.find(addr) else { return };
         if let Some(e) = self.entries[i].entry.as_mut().filter(|e| e.hw.is_some()) {
             set_reachable(e, now, reachable_for);
+            self.timers_dirty = true;
         }
     }
 
@@ -659,6 +673,10 @@ impl<'a> NeighborCache<'a> {
     where
         F: FnMut(NeighborAction),
     {
+        if !self.timers_dirty && self.earliest.is_none_or(|at| at > now) {
+            debug_assert_eq!(self.earliest, self.scan_earliest());
+            return;
+        }
         let cfg = self.config;
         for i in 0..self.entries.len() {
             let Some(mut e) = self.entries[i].entry else {
@@ -717,11 +735,22 @@ impl<'a> NeighborCache<'a> {
                 });
             }
         }
+        self.earliest = self.scan_earliest();
+        self.timers_dirty = false;
     }
 
     /// The earliest instant at which [`NeighborCache::poll`] has work, or `None` for an
-    /// empty cache. Scans every entry: O(capacity).
+    /// empty cache. O(1) when no entry changed since the last `poll`, else a scan of
+    /// every entry: O(capacity).
     pub fn poll_at(&self) -> Option<Instant> {
+        if self.timers_dirty {
+            return self.scan_earliest();
+        }
+        debug_assert_eq!(self.earliest, self.scan_earliest());
+        self.earliest
+    }
+
+    fn scan_earliest(&self) -> Option<Instant> {
         self.entries
             .iter()
             .filter_map(|s| s.entry)
@@ -732,6 +761,7 @@ impl<'a> NeighborCache<'a> {
     /// Removes the entry for `addr` (if any) and drops its queued packets; returns how
     /// many were dropped.
     pub fn remove(&mut self, addr: IpAddress) -> usize {
+        self.timers_dirty = true;
         let mut dropped = 0;
         for p in self.packets.iter_mut() {
             if p.owner == Some(addr) {
@@ -750,6 +780,7 @@ impl<'a> NeighborCache<'a> {
     /// Removes every entry and drops every queued packet (e.g. when the link goes
     /// down or the address changes); returns how many packets were dropped.
     pub fn flush(&mut self) -> usize {
+        self.timers_dirty = true;
         let dropped = self.queued_len();
         for s in self.entries.iter_mut() {
             s.entry = None;
@@ -786,6 +817,7 @@ impl<'a> NeighborCache<'a> {
             net_trace!("neighbor: evicting {} ({})", e.addr, e.state);
         }
         self.entries[victim].entry = None;
+        self.timers_dirty = true;
         Some(victim)
     }
 

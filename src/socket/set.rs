@@ -47,6 +47,17 @@ pub enum DemuxKey {
 }
 
 impl DemuxKey {
+    /// Which variant, as an index into per-kind counts.
+    fn kind(&self) -> usize {
+        match self {
+            DemuxKey::Udp(_) => 0,
+            DemuxKey::IcmpIdent(_) => 1,
+            DemuxKey::Raw { .. } => 2,
+            DemuxKey::TcpListen(_) => 3,
+            DemuxKey::TcpConnection { .. } => 4,
+        }
+    }
+
     /// A compact byte form for hashing: tag, then fields.
     fn encode(&self, out: &mut [u8; 40]) -> usize {
         fn put_addr(out: &mut [u8; 40], at: usize, addr: Option<IpAddress>) -> usize {
@@ -219,6 +230,13 @@ pub(crate) struct SideTable<'a> {
     ready_head: u32,
     ready_tail: u32,
     heap_len: u32,
+    /// The slot the last chain walk found, tried before hashing: a flow's segments come
+    /// in runs (a one-entry cache, as BSD's last-PCB cache). Cleared when that slot's
+    /// key changes, so it always names the first socket registered under its key.
+    last_hit: u32,
+    /// Keys registered per kind ([`DemuxKey::kind`]): a lookup of a kind nobody holds
+    /// (a raw socket for every TCP segment, say) answers without hashing.
+    keys_per_kind: [u32; 5],
     stats: IndexStats,
 }
 
@@ -255,6 +273,8 @@ impl<'a, T: Indexed> Set<'a, T> {
                 ready_head: NIL,
                 ready_tail: NIL,
                 heap_len: 0,
+                last_hit: NIL,
+                keys_per_kind: [0; 5],
                 stats: IndexStats::default(),
             },
         }
@@ -400,6 +420,34 @@ impl<'a, T: Indexed> Set<'a, T> {
             .and_then(|index| self.table.entries[index].deadline)
     }
 
+    /// Starts dispatching a socket taken by [`Set::pop_ready`] or [`Set::pop_expired`]:
+    /// until [`Set::end_dispatch`], resyncs leave its readiness alone, because the
+    /// dispatcher asks the socket itself after every packet. Returns whether it marked
+    /// the socket (`false` when the socket is still queued on the ready list anyway).
+    pub(crate) fn begin_dispatch(&mut self, index: usize) -> bool {
+        match self.table.entries.get_mut(index) {
+            Some(entry) if !entry.in_ready => {
+                entry.in_ready = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Ends [`Set::begin_dispatch`]: a marked socket that still has something to send
+    /// (`more`) joins the tail of the ready list.
+    pub(crate) fn end_dispatch(&mut self, index: usize, marked: bool, more: bool) {
+        if !marked {
+            return;
+        }
+        if let Some(entry) = self.table.entries.get_mut(index) {
+            entry.in_ready = false;
+            if more {
+                self.table.push_ready(index);
+            }
+        }
+    }
+
     /// Takes the socket with the earliest deadline if that deadline is at or before
     /// `now`, removing it from the heap (its next resync puts it back if it still has a
     /// deadline).
@@ -474,11 +522,21 @@ impl SideTable<'_> {
             return None;
         }
         self.stats.lookups += 1;
+        if self.keys_per_kind[key.kind()] == 0 {
+            return None;
+        }
+        if let Some(entry) = self.entries.get(self.last_hit as usize) {
+            if entry.key.as_ref() == Some(key) {
+                self.stats.probes += 1;
+                return Some(self.last_hit as usize);
+            }
+        }
         let mut cursor = self.entries[self.bucket_of(key)].bucket_head;
         while cursor != NIL {
             self.stats.probes += 1;
             let entry = &self.entries[cursor as usize];
             if entry.key.as_ref() == Some(key) {
+                self.last_hit = cursor;
                 return Some(cursor as usize);
             }
             cursor = entry.next_in_bucket;
@@ -491,7 +549,12 @@ impl SideTable<'_> {
         if old == key {
             return;
         }
+        if self.last_hit as usize == index {
+            self.last_hit = NIL;
+        }
         if let Some(old) = old {
+            let count = &mut self.keys_per_kind[old.kind()];
+            *count = count.saturating_sub(1);
             let bucket = self.bucket_of(&old);
             let mut cursor = self.entries[bucket].bucket_head;
             let mut prev = NIL;
@@ -511,6 +574,8 @@ impl SideTable<'_> {
         }
         self.entries[index].key = key;
         if let Some(key) = key {
+            let count = &mut self.keys_per_kind[key.kind()];
+            *count = count.saturating_add(1);
             let bucket = self.bucket_of(&key);
             // Append at the tail so that the first socket to take a key keeps it.
             let mut cursor = self.entries[bucket].bucket_head;
@@ -635,7 +700,9 @@ impl SideTable<'_> {
 
     fn resync<T: Indexed>(&mut self, index: usize, item: &T) {
         self.set_key(index, item.demux_key());
-        if item.wants_dispatch() {
+        // A socket already queued is asked again when it is popped: skip the question
+        // (for TCP it plans a whole segment) while it waits.
+        if !self.entries[index].in_ready && item.wants_dispatch() {
             self.push_ready(index);
         }
         self.set_deadline(index, item.poll_at());

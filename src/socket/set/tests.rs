@@ -78,6 +78,22 @@ fn the_first_socket_to_take_a_key_keeps_it_and_the_clash_is_counted() {
 }
 
 #[test]
+fn a_socket_that_leaves_and_retakes_a_shared_key_queues_behind_the_other_holder() {
+    // The lookup cache remembers `first`; once `first` rebinds and comes back it is
+    // behind `second` in the chain, and the lookup must say so.
+    let mut set: Set<Fake> = Set::with_capacity(8, 1);
+    let first = set.add(bound(53)).unwrap();
+    let second = set.add(bound(53)).unwrap();
+    assert_eq!(set.lookup(&udp(53)), Some(first));
+    set.get_mut(first).unwrap().key = Some(udp(54));
+    set.get_mut(first).unwrap().key = Some(udp(53));
+    assert_eq!(set.lookup(&udp(53)), Some(second));
+    assert_eq!(set.lookup(&udp(53)), Some(second));
+    set.remove(second);
+    assert_eq!(set.lookup(&udp(53)), Some(first));
+}
+
+#[test]
 fn demux_work_per_lookup_does_not_grow_with_the_number_of_sockets() {
     // Probes per lookup (chain entries compared) for 1 and for 10,000 bound sockets.
     let mut probes_per_lookup = Vec::new();

@@ -246,12 +246,36 @@ pub struct TcpTimestampRepr {
     pub tsecr: u32,
 }
 
+/// NOP, NOP, then the timestamp option's kind and length (RFC 7323 Appendix A).
+const ALIGNED_TIMESTAMP_PREFIX: [u8; 4] =
+    [kind::NO_OPERATION, kind::NO_OPERATION, kind::TIMESTAMP, 10];
+
+/// The timestamps of an option area that is exactly NOP, NOP, timestamps.
+fn aligned_timestamp(options: &[u8]) -> Option<TcpTimestampRepr> {
+    let (prefix, values) = options.split_first_chunk::<4>()?;
+    if *prefix != ALIGNED_TIMESTAMP_PREFIX {
+        return None;
+    }
+    let (tsval, tsecr) = values.split_first_chunk::<4>()?;
+    let tsecr: &[u8; 4] = tsecr.try_into().ok()?;
+    Some(TcpTimestampRepr {
+        tsval: u32::from_be_bytes(*tsval),
+        tsecr: u32::from_be_bytes(*tsecr),
+    })
+}
+
 /// The option block of a [`TcpRepr`]: how `parse` reads it and how `emit` lays it out.
 impl TcpRepr<'_> {
     /// Folds the option area into the repr's option fields (a later duplicate wins).
     /// Any bad option fails the whole area (RFC 9293 MUST-7); unknown kinds are skipped
     /// (MUST-6).
     pub(super) fn parse_options(&mut self, options: &[u8]) -> Result<()> {
+        // RFC 7323 Appendix A: NOP, NOP, timestamps is what nearly every segment past the
+        // handshake carries; read it without the general walk (same result).
+        if let Some(timestamp) = aligned_timestamp(options) {
+            self.timestamp = Some(timestamp);
+            return Ok(());
+        }
         for option in TcpOptionsIter::new(options) {
             match option? {
                 TcpOption::EndOfList | TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
@@ -293,6 +317,23 @@ impl TcpRepr<'_> {
     /// scale; NOP,NOP, SACK blocks. Every piece is 4-byte aligned, so no EOL is needed;
     /// any space left is zeroed (EOL).
     pub(super) fn emit_options(&self, mut buf: &mut [u8]) {
+        // The established-segment case, NOP, NOP, timestamps, written in one go (the same
+        // bytes as the general path below).
+        if let (Some(ts), None, None, false, [None, None, None, None], [a, b, c, d, tail @ ..]) = (
+            self.timestamp,
+            self.max_seg_size,
+            self.window_scale,
+            self.sack_permitted,
+            self.sack_ranges,
+            &mut *buf,
+        ) {
+            if tail.len() == 8 {
+                [*a, *b, *c, *d] = ALIGNED_TIMESTAMP_PREFIX;
+                tail[..4].copy_from_slice(&ts.tsval.to_be_bytes());
+                tail[4..].copy_from_slice(&ts.tsecr.to_be_bytes());
+                return;
+            }
+        }
         if let Some(mss) = self.max_seg_size {
             buf = TcpOption::MaxSegmentSize(mss).emit(buf);
         }
@@ -577,6 +618,33 @@ mod tests {
             assert_eq!(bytes.len(), 20 + 12 + 5);
             assert_eq!(parse(&bytes, SRC, DST), Ok(r));
             assert_eq!(emit(&parse(&bytes, SRC, DST).unwrap(), SRC, DST), bytes);
+        }
+
+        #[test]
+        fn nop_nop_timestamps_alone_read_and_write_as_the_general_walk_does() {
+            // The short path for RFC 7323 Appendix A's layout must agree with the walk.
+            let mut r = repr(TcpFlags::ACK);
+            r.ack_number = Some(SeqNumber(1));
+            r.timestamp = Some(TcpTimestampRepr {
+                tsval: 0x0102_0304,
+                tsecr: 0xa0b0_c0d0,
+            });
+            let bytes = emit(&r, SRC, DST);
+            let area = [1, 1, 8, 10, 1, 2, 3, 4, 0xa0, 0xb0, 0xc0, 0xd0];
+            assert_eq!(&bytes[20..], &area[..]);
+            let walked: Vec<_> = super::collect(&area).into_iter().collect();
+            assert_eq!(
+                walked,
+                [
+                    Ok(super::TcpOption::NoOperation),
+                    Ok(super::TcpOption::NoOperation),
+                    Ok(super::TcpOption::TimeStamp {
+                        tsval: 0x0102_0304,
+                        tsecr: 0xa0b0_c0d0
+                    }),
+                ]
+            );
+            assert_eq!(parse(&bytes, SRC, DST), Ok(r));
         }
 
         /// A SYN whose option area (data offset 6 or more) holds `options`, checksummed.
