@@ -277,13 +277,17 @@ impl<'p> Listener<'p> {
     /// listening, half-open, ready and accepted roles, returns finished ones to the pool,
     /// and keeps `backlog − (half-open + ready)` sockets listening plus the gate.
     pub fn poll(&mut self, sockets: &mut SocketSet<'_>) {
+        // One pass to observe every socket and count the queues, one to arm.
+        let (mut pending, mut has_gate) = (0, false);
         for i in 0..self.slots.len() {
-            self.observe(i, sockets);
+            match self.observe(i, sockets) {
+                Some(Role::HalfOpen | Role::Ready(_)) => pending += 1,
+                Some(Role::Gate) => has_gate = true,
+                _ => {}
+            }
         }
-        let pending = self.half_open() + self.ready();
         let mut want = self.backlog.saturating_sub(pending);
         let gated = self.slots.len() >= 2;
-        let has_gate = self.slots.iter().any(|s| s.role == Role::Gate);
         // The gate takes the first idle socket, so that a used-up pool still drops
         // rather than resets.
         let mut need_gate = gated && !has_gate;
@@ -322,17 +326,15 @@ impl<'p> Listener<'p> {
         }
     }
 
-    /// Looks at one pool socket and updates its role.
-    fn observe(&mut self, i: usize, sockets: &mut SocketSet<'_>) {
-        let Some(slot) = self.slots.get_mut(i) else {
-            return;
-        };
+    /// Looks at one pool socket, updates its role and returns it.
+    fn observe(&mut self, i: usize, sockets: &mut SocketSet<'_>) -> Option<Role> {
+        let slot = self.slots.get_mut(i)?;
         if slot.role == Role::Gone {
-            return;
+            return Some(Role::Gone);
         }
         let Some(socket) = sockets.get_as::<Socket>(slot.handle) else {
             slot.role = Role::Gone;
-            return;
+            return Some(Role::Gone);
         };
         let state = socket.state();
         let c = &mut self.counters;
@@ -376,6 +378,7 @@ impl<'p> Listener<'p> {
             }
             _ => {}
         }
+        Some(slot.role)
     }
 
     /// Moves the gate to the end of its key's chain in the index, behind sockets armed
