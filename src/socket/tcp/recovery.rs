@@ -10,9 +10,9 @@
 //! [`SackRecovery`]: super::congestion::SackRecovery
 //! [`LossRecovery`]: super::congestion::LossRecovery
 
-use super::Socket;
-use super::congestion::sack::{NextSeg, SackAck, SeqRange, before};
+use super::congestion::sack::{NextSeg, SackAck, SeqRange};
 use super::congestion::{AckAction, CongestionControl};
+use super::{Socket, State};
 use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpRepr};
 
@@ -51,6 +51,7 @@ impl Socket<'_> {
                 newly_acked,
                 plain_duplicate: duplicate,
                 smss: self.send_mss(),
+                srtt: self.rtt.srtt(),
             };
             let out = self.sack.on_ack(&mut self.cc, now, &info, blocks);
             let c = &mut self.counters;
@@ -116,11 +117,11 @@ impl Socket<'_> {
             .next_seg(self.snd_una, self.snd_max, mss, new_data)
     }
 
-    /// Bytes congestion control lets `dispatch` send from `start`: in SACK recovery
-    /// `cwnd − pipe` (B4.13), else cwnd plus the limited-transmit allowance less what is
-    /// in flight (B2.11, B2.15).
+    /// Bytes congestion control lets `dispatch` send from `start`: in SACK recovery or
+    /// after a timeout with SACK `cwnd − pipe` (B4.13), else cwnd plus the
+    /// limited-transmit allowance less what is in flight (B2.11, B2.15).
     pub(super) fn congestion_room(&self, start: SeqNumber) -> usize {
-        if self.sack.in_recovery() {
+        if self.sack.sends_by_scoreboard() {
             let pipe = self.sack.pipe(self.snd_una, self.snd_max, self.send_mss());
             return self.cc.cwnd().saturating_sub(pipe);
         }
@@ -133,26 +134,23 @@ impl Socket<'_> {
         };
         (self.snd_una + window).bytes_since(start).unwrap_or(0)
     }
+}
 
-    /// Where the next ordinary segment starts: SND.NXT, or, while going back after a
-    /// timeout, the end of the SACKed range SND.NXT sits in (B4.9: retransmissions skip
-    /// SACKed ranges).
-    pub(super) fn resend_start(&self) -> SeqNumber {
-        match self.sack.scoreboard().sacked_at(self.snd_nxt) {
-            Some(r) if self.snd_nxt < self.snd_max => r.end,
-            _ => self.snd_nxt,
-        }
-    }
-
-    /// How far a resend from `start` may run before it reaches a SACKed range.
-    pub(super) fn resend_limit(&self, start: SeqNumber) -> usize {
-        if !before(start, self.snd_max) {
-            return usize::MAX;
-        }
-        self.sack
-            .scoreboard()
-            .next_sacked_start(start)
-            .and_then(|s| s.bytes_since(start))
-            .unwrap_or(usize::MAX)
+impl Socket<'_> {
+    /// Whether a timeout now resends by the scoreboard (RFC 6675 §5.1 with B4.9: what
+    /// is outstanding counts as lost and NextSeg() resends it under `cwnd − pipe`,
+    /// skipping what later SACK blocks report) rather than by going back to SND.UNA:
+    /// with SACK, once the SYN is acknowledged, while data or our FIN may be in flight.
+    pub(super) fn resends_by_scoreboard(&self) -> bool {
+        self.sack_ok
+            && self.snd_una != self.iss
+            && matches!(
+                self.state,
+                State::Established
+                    | State::FinWait1
+                    | State::CloseWait
+                    | State::Closing
+                    | State::LastAck
+            )
     }
 }

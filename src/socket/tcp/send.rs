@@ -170,7 +170,7 @@ impl Socket<'_> {
                 ..SegmentPlan::control(self.snd_una, false, true)
             }));
         }
-        if self.sack.in_recovery() {
+        if self.sack.sends_by_scoreboard() {
             // RFC 6675 §5 step (C): NextSeg() while cwnd − pipe ≥ SMSS.
             let hole = |r: SeqRange, kind| {
                 self.retransmit_plan(r.start, r.end, mss, SegmentPurpose::SackRetransmit(kind))
@@ -182,7 +182,7 @@ impl Socket<'_> {
                 NextSeg::NewData => {}
             }
         }
-        let start = self.resend_start();
+        let start = self.snd_nxt;
         let offset = start.bytes_since(self.data_seq()).unwrap_or(0);
         let unsent = queued.saturating_sub(offset);
         // MUST-34: a window that shrank below what is in flight gives 0, never less.
@@ -190,7 +190,7 @@ impl Socket<'_> {
             .bytes_since(start)
             .unwrap_or(0)
             .min(self.congestion_room(start));
-        let len = unsent.min(usable).min(mss).min(self.resend_limit(start));
+        let len = unsent.min(usable).min(mss);
         let resending = start < self.snd_max;
         let idle = self.snd_max == self.snd_una;
         // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
@@ -232,6 +232,8 @@ impl Socket<'_> {
         purpose: SegmentPurpose,
     ) -> Option<SegmentPlan> {
         let offset = seq.bytes_since(self.data_seq())?;
+        // Never past what was sent: a retransmission carries no new data.
+        let end = end.min(self.snd_max);
         let end = match self.sack.scoreboard().next_sacked_start(seq) {
             Some(sacked) => sacked.min(end),
             None => end,
@@ -360,8 +362,8 @@ impl Socket<'_> {
                         start: plan.seq,
                         end,
                     };
-                    self.sack
-                        .on_retransmit(range, self.snd_max, Retransmission::First);
+                    let first = Retransmission::First;
+                    self.sack.on_retransmit(range, self.snd_max, now, first);
                 }
             }
             SegmentPurpose::SackRetransmit(kind) => {
@@ -372,7 +374,7 @@ impl Socket<'_> {
                     start: plan.seq,
                     end,
                 };
-                self.sack.on_retransmit(range, self.snd_max, kind);
+                self.sack.on_retransmit(range, self.snd_max, now, kind);
             }
             SegmentPurpose::Normal if seq_len > 0 => {
                 if plan.seq < self.snd_max {
@@ -477,11 +479,17 @@ impl Socket<'_> {
     fn on_retransmit_timeout(&mut self) {
         self.timers.stop(Timer::Retransmit);
         let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-        self.snd_nxt = self.snd_una;
+        let by_scoreboard = self.resends_by_scoreboard();
+        if !by_scoreboard {
+            self.snd_nxt = self.snd_una;
+        }
         self.rtt.backoff();
         if self.sack_ok {
-            // B4.9, B4.15: the scoreboard is cleared and recovery ends.
-            self.sack.on_rto(&mut self.cc, self.snd_max, in_flight);
+            // B4.9, B4.15: the scoreboard is cleared and recovery ends; what is
+            // outstanding is resent from SND.UNA by NextSeg().
+            let high_data = self.snd_max;
+            self.sack
+                .on_rto(&mut self.cc, high_data, in_flight, by_scoreboard);
         } else {
             self.loss.on_rto(&mut self.cc, self.snd_max, in_flight);
         }

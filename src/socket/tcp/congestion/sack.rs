@@ -23,7 +23,7 @@
 //!   [`AckOutcome::overflowed`] counts it. Losing a range is safe: SACK is advisory.
 
 use super::{AckAction, CongestionControl};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::wire::SeqNumber;
 
 /// DupThresh of RFC 6675 §2 (B4.10).
@@ -60,11 +60,12 @@ impl SeqRange {
     }
 }
 
-/// A retransmitted range and HighData when it went out.
+/// A retransmitted range, HighData when it went out, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Rexmit {
     range: SeqRange,
     high_data: SeqNumber,
+    sent: Instant,
 }
 
 /// The sender's record of SACKed sequence space between SND.UNA and SND.NXT, and of the
@@ -87,6 +88,7 @@ impl Default for Scoreboard {
             rexmit: [Rexmit {
                 range: SeqRange::EMPTY,
                 high_data: SeqNumber(0),
+                sent: Instant::ZERO,
             }; REXMIT_RANGES],
             rexmit_len: 0,
         }
@@ -234,11 +236,17 @@ impl Scoreboard {
     }
 
     /// `SetPipe()` of RFC 6675 §4 (B4.11): every unSACKed byte in `[una, high_data)`
-    /// that is not lost counts once, and once more if it was retransmitted.
-    pub fn pipe(&self, una: SeqNumber, high_data: SeqNumber, smss: usize) -> usize {
+    /// that is not lost (not below `lost_boundary`) counts once, and once more if it was
+    /// retransmitted.
+    pub fn pipe(
+        &self,
+        una: SeqNumber,
+        high_data: SeqNumber,
+        lost_boundary: Option<SeqNumber>,
+    ) -> usize {
         let unsacked = self.unsacked_in(una, high_data);
-        let lost = match self.lost_boundary(smss) {
-            Some(b) => self.unsacked_in(una, b),
+        let lost = match lost_boundary {
+            Some(b) => self.unsacked_in(una, b.min(high_data)),
             None => 0,
         };
         let rexmitted: usize = self
@@ -251,7 +259,7 @@ impl Scoreboard {
 
     /// The lowest byte at or above `from` and below `limit` that is neither SACKed nor
     /// retransmitted in this recovery, and the range up to `max_len` bytes from it that
-    /// stays so.
+    /// stays so and below `limit`.
     pub fn next_unsent_hole(
         &self,
         from: SeqNumber,
@@ -270,7 +278,7 @@ impl Scoreboard {
             match covering {
                 Some(r) => seq = r.end,
                 None => {
-                    let mut end = seq + max_len;
+                    let mut end = (seq + max_len).min(limit);
                     let next_starts = self
                         .sacked()
                         .iter()
@@ -295,13 +303,17 @@ impl Scoreboard {
             .copied()
     }
 
-    /// Remembers a retransmission of `range` sent while HighData was `high_data`. When
-    /// the table is full the range joins the last entry (its later HighData only delays
-    /// the lost-retransmission test).
-    pub fn on_retransmit(&mut self, range: SeqRange, high_data: SeqNumber) {
+    /// Remembers a retransmission of `range` sent at `now` while HighData was
+    /// `high_data`. When the table is full the range joins the last entry (its later
+    /// HighData and time only delay the lost-retransmission test).
+    pub fn on_retransmit(&mut self, range: SeqRange, high_data: SeqNumber, now: Instant) {
         if self.rexmit_len < REXMIT_RANGES {
             if let Some(slot) = self.rexmit.get_mut(self.rexmit_len) {
-                *slot = Rexmit { range, high_data };
+                *slot = Rexmit {
+                    range,
+                    high_data,
+                    sent: now,
+                };
                 self.rexmit_len += 1;
             }
             self.rexmit
@@ -317,12 +329,21 @@ impl Scoreboard {
             last.range.start = last.range.start.min(range.start);
             last.range.end = last.range.end.max(range.end);
             last.high_data = last.high_data.max(high_data);
+            last.sent = last.sent.max(now);
         }
     }
 
-    /// Forgets the retransmissions that more than `(DupThresh − 1)·SMSS` bytes sent
-    /// after them overtook (they were lost too); returns how many.
-    pub fn drop_lost_retransmits(&mut self, smss: usize) -> usize {
+    /// Forgets the retransmissions that were lost too, and returns how many: those that
+    /// more than `(DupThresh − 1)·SMSS` bytes sent after them overtook, and, when this
+    /// ACK delivered something (`delivered`), those still missing `overdue` after they
+    /// were sent (RFC 8985 §6.2 with `overdue` = RACK.rtt + reo_wnd).
+    pub fn drop_lost_retransmits(
+        &mut self,
+        smss: usize,
+        now: Instant,
+        overdue: Option<Duration>,
+        delivered: bool,
+    ) -> usize {
         let mut kept = 0;
         let mut lost = 0;
         for i in 0..self.rexmit_len {
@@ -339,7 +360,9 @@ impl Scoreboard {
                 }
             }
             let missing = self.unsacked_in(x.range.start, x.range.end) > 0;
-            if missing && is_lost_by(ranges, bytes, smss) {
+            let late =
+                delivered && overdue.is_some_and(|d| now.saturating_duration_since(x.sent) >= d);
+            if missing && (late || is_lost_by(ranges, bytes, smss)) {
                 lost += 1;
             } else if let Some(slot) = self.rexmit.get_mut(kept) {
                 *slot = x;
@@ -443,6 +466,9 @@ pub struct SackAck {
     pub plain_duplicate: bool,
     /// The sender MSS.
     pub smss: usize,
+    /// SRTT, once measured: a retransmission still missing 5/4 of it after it was sent,
+    /// when this ACK delivered something, was lost (RFC 8985: RACK.rtt + reo_wnd).
+    pub srtt: Option<Duration>,
 }
 
 /// RFC 6675 loss recovery for a connection that negotiated SACK: the scoreboard, DupAcks,
@@ -457,6 +483,10 @@ pub struct SackRecovery {
     dup_acks: u32,
     /// In loss recovery (RFC 6675 §5 steps 4 to A).
     in_recovery: bool,
+    /// After a retransmission timeout, until SND.UNA reaches RecoveryPoint: every
+    /// unSACKed byte below it counts as lost and is resent by NextSeg() under cwnd −
+    /// pipe, skipping what new SACK blocks report, while cwnd grows by slow start.
+    after_rto: bool,
     /// RecoveryPoint plus one: HighData when recovery or the last timeout began. No new
     /// recovery starts before SND.UNA reaches it (B4.14, B4.15).
     recovery_point: Option<SeqNumber>,
@@ -493,6 +523,22 @@ impl SackRecovery {
         self.in_recovery
     }
 
+    /// Whether the socket sends by NextSeg() and pipe: in recovery, or resending after a
+    /// timeout.
+    pub fn sends_by_scoreboard(&self) -> bool {
+        self.in_recovery || self.after_rto
+    }
+
+    /// Below this every unSACKed byte counts as lost: IsLost's boundary, or, after a
+    /// timeout, RecoveryPoint.
+    fn lost_boundary(&self, smss: usize) -> Option<SeqNumber> {
+        let by_sack = self.scoreboard.lost_boundary(smss);
+        match (self.after_rto, self.recovery_point) {
+            (true, Some(point)) => Some(by_sack.map_or(point, |b| b.max(point))),
+            _ => by_sack,
+        }
+    }
+
     /// DupAcks (RFC 6675 §5).
     pub fn dup_acks(&self) -> u32 {
         self.dup_acks
@@ -522,13 +568,22 @@ impl SackRecovery {
             new_bytes += bytes;
             out.overflowed += u32::from(overflowed);
         }
-        let lost = self.scoreboard.drop_lost_retransmits(a.smss);
+        let overdue = a.srtt.map(|rtt| rtt.saturating_add(rtt / 4));
+        let delivered = cumulative || new_bytes > 0;
+        let lost = self
+            .scoreboard
+            .drop_lost_retransmits(a.smss, now, overdue, delivered);
         out.lost_retransmits = u32::try_from(lost).unwrap_or(u32::MAX);
         if cumulative {
             // RFC 6675 §5: a cumulative ACK resets DupAcks.
             self.dup_acks = 0;
             let in_flight = a.high_data.bytes_since(a.una).unwrap_or(0);
-            if self.in_recovery && self.recovery_point.is_none_or(|p| a.ack >= p) {
+            let past_point = self.recovery_point.is_none_or(|p| a.ack >= p);
+            if self.after_rto && past_point {
+                self.after_rto = false;
+                self.scoreboard.clear_rexmits();
+            }
+            if self.in_recovery && past_point {
                 // Step (A): the end of recovery; cwnd = ssthresh.
                 self.in_recovery = false;
                 self.scoreboard.clear_rexmits();
@@ -538,7 +593,7 @@ impl SackRecovery {
             }
         }
         let duplicate = new_bytes > 0 || (a.plain_duplicate && !any_block);
-        if !duplicate || self.in_recovery || !self.may_enter_recovery(a.ack) {
+        if !duplicate || self.sends_by_scoreboard() || !self.may_enter_recovery(a.ack) {
             return out;
         }
         self.dup_acks = self.dup_acks.saturating_add(1);
@@ -573,7 +628,8 @@ impl SackRecovery {
 
     /// `SetPipe()` (B4.11).
     pub fn pipe(&self, una: SeqNumber, high_data: SeqNumber, smss: usize) -> usize {
-        self.scoreboard.pipe(una, high_data, smss)
+        self.scoreboard
+            .pipe(una, high_data, self.lost_boundary(smss))
     }
 
     /// `NextSeg()` (B4.13) for a segment of up to `smss` bytes; `new_data` says whether
@@ -586,7 +642,7 @@ impl SackRecovery {
         new_data: bool,
     ) -> NextSeg {
         // (1) The lowest unSACKed, not yet retransmitted byte that IsLost.
-        if let Some(boundary) = self.scoreboard.lost_boundary(smss) {
+        if let Some(boundary) = self.lost_boundary(smss) {
             if let Some(hole) = self.scoreboard.next_unsent_hole(una, boundary, smss) {
                 return NextSeg::Retransmit(hole);
             }
@@ -626,32 +682,42 @@ impl SackRecovery {
         NextSeg::Nothing
     }
 
-    /// A retransmission of `range` went out while HighData was `high_data`. The first
-    /// of a recovery (step 4.3) also sets RescueRxt; a rescue (rule 4) sets RescueRxt to
-    /// RecoveryPoint and is not remembered as retransmitted.
-    pub fn on_retransmit(&mut self, range: SeqRange, high_data: SeqNumber, kind: Retransmission) {
+    /// A retransmission of `range` went out at `now` while HighData was `high_data`.
+    /// The first of a recovery (step 4.3) also sets RescueRxt; a rescue (rule 4) sets
+    /// RescueRxt to RecoveryPoint and is not remembered as retransmitted.
+    pub fn on_retransmit(
+        &mut self,
+        range: SeqRange,
+        high_data: SeqNumber,
+        now: Instant,
+        kind: Retransmission,
+    ) {
         match kind {
             Retransmission::First => {
                 self.rescue_rxt = Some(range.end);
-                self.scoreboard.on_retransmit(range, high_data);
+                self.scoreboard.on_retransmit(range, high_data, now);
             }
-            Retransmission::Hole => self.scoreboard.on_retransmit(range, high_data),
+            Retransmission::Hole => self.scoreboard.on_retransmit(range, high_data, now),
             Retransmission::Rescue => self.rescue_rxt = self.recovery_point,
         }
     }
 
     /// The retransmission timer expired (B4.15, B4.9): recovery ends, RecoveryPoint
     /// becomes HighData, the scoreboard is cleared; the congestion controller collapses
-    /// its window.
+    /// its window. With `resend_by_scoreboard`, what is outstanding is then resent by
+    /// NextSeg() (see [`sends_by_scoreboard`](Self::sends_by_scoreboard)); without it
+    /// (a SYN, say) the socket goes back to SND.UNA itself.
     pub fn on_rto<C: CongestionControl>(
         &mut self,
         cc: &mut C,
         high_data: SeqNumber,
         in_flight: usize,
+        resend_by_scoreboard: bool,
     ) {
         self.scoreboard.clear();
         self.dup_acks = 0;
         self.in_recovery = false;
+        self.after_rto = resend_by_scoreboard;
         self.recovery_point = Some(high_data);
         self.rescue_rxt = None;
         cc.on_rto(in_flight);

@@ -25,6 +25,7 @@ fn dup_ack() -> SackAck {
         newly_acked: 0,
         plain_duplicate: true,
         smss: MSS,
+        srtt: None,
     }
 }
 
@@ -95,10 +96,10 @@ fn pipe_counts_unsacked_bytes_not_lost_and_retransmitted_ones_again() {
     }
     // Lost: 0..1000 (three ranges above). Not lost: 2000..3000, 4000..5000,
     // 6000..10 000 = 6000 bytes.
-    assert_eq!(sb.pipe(s(0), s(10_000), MSS), 6000);
+    assert_eq!(sb.pipe(s(0), s(10_000), sb.lost_boundary(MSS)), 6000);
     // Retransmitting the lost hole puts it back in the pipe once.
-    sb.on_retransmit(r(0, 1000), s(10_000));
-    assert_eq!(sb.pipe(s(0), s(10_000), MSS), 7000);
+    sb.on_retransmit(r(0, 1000), s(10_000), Instant::ZERO);
+    assert_eq!(sb.pipe(s(0), s(10_000), sb.lost_boundary(MSS)), 7000);
 }
 
 #[test]
@@ -110,9 +111,14 @@ fn next_seg_retransmits_lost_holes_in_order_then_sends_new_data() {
     }
     let next = |rec: &SackRecovery| rec.next_seg(s(0), s(10_000), MSS, true);
     assert_eq!(next(&rec), NextSeg::Retransmit(r(0, 1000)));
-    rec.on_retransmit(r(0, 1000), s(10_000), Retransmission::Hole);
+    rec.on_retransmit(r(0, 1000), s(10_000), Instant::ZERO, Retransmission::Hole);
     assert_eq!(next(&rec), NextSeg::Retransmit(r(2000, 3000)));
-    rec.on_retransmit(r(2000, 3000), s(10_000), Retransmission::Hole);
+    rec.on_retransmit(
+        r(2000, 3000),
+        s(10_000),
+        Instant::ZERO,
+        Retransmission::Hole,
+    );
     // 4000..5000 has only two ranges (2000 bytes) above: not lost yet: new data first.
     assert_eq!(next(&rec), NextSeg::NewData);
     // Without new data, rule (3) picks it.
@@ -129,9 +135,19 @@ fn the_rescue_retransmission_goes_once_per_recovery() {
     rec.in_recovery = true;
     rec.recovery_point = Some(s(10_000));
     rec.scoreboard.add(s(0), s(10_000), r(1000, 2000));
-    rec.on_retransmit(r(0, 1000), s(10_000), Retransmission::First);
-    rec.on_retransmit(r(2000, 3000), s(10_000), Retransmission::Hole);
-    rec.on_retransmit(r(3000, 10_000), s(10_000), Retransmission::Hole);
+    rec.on_retransmit(r(0, 1000), s(10_000), Instant::ZERO, Retransmission::First);
+    rec.on_retransmit(
+        r(2000, 3000),
+        s(10_000),
+        Instant::ZERO,
+        Retransmission::Hole,
+    );
+    rec.on_retransmit(
+        r(3000, 10_000),
+        s(10_000),
+        Instant::ZERO,
+        Retransmission::Hole,
+    );
     // Nothing lost, nothing new, every hole retransmitted; SND.UNA not yet past the
     // first retransmission: no rescue.
     assert_eq!(rec.next_seg(s(0), s(10_000), MSS, false), NextSeg::Nothing);
@@ -139,7 +155,12 @@ fn the_rescue_retransmission_goes_once_per_recovery() {
     assert!(!rec.scoreboard.advance(s(2000)));
     let rescue = rec.next_seg(s(2000), s(10_000), MSS, false);
     assert_eq!(rescue, NextSeg::Rescue(r(9000, 10_000)));
-    rec.on_retransmit(r(9000, 10_000), s(10_000), Retransmission::Rescue);
+    rec.on_retransmit(
+        r(9000, 10_000),
+        s(10_000),
+        Instant::ZERO,
+        Retransmission::Rescue,
+    );
     assert_eq!(
         rec.next_seg(s(2000), s(10_000), MSS, false),
         NextSeg::Nothing
@@ -151,11 +172,11 @@ fn a_retransmission_overtaken_by_later_data_is_judged_lost_again() {
     // RFC 8985 in sequence terms: data sent after the retransmission was SACKed.
     let mut sb = Scoreboard::default();
     sb.add(s(0), s(10_000), r(1000, 4000));
-    sb.on_retransmit(r(0, 1000), s(10_000));
-    assert_eq!(sb.drop_lost_retransmits(MSS), 0);
+    sb.on_retransmit(r(0, 1000), s(10_000), Instant::ZERO);
+    assert_eq!(sb.drop_lost_retransmits(MSS, Instant::ZERO, None, true), 0);
     // HighData grew to 14 000; 10 000..13 001 arrived: more than 2·SMSS after it.
     sb.add(s(0), s(14_000), r(10_000, 13_001));
-    assert_eq!(sb.drop_lost_retransmits(MSS), 1);
+    assert_eq!(sb.drop_lost_retransmits(MSS, Instant::ZERO, None, true), 1);
     assert_eq!(
         sb.next_unsent_hole(s(0), s(1000), MSS),
         Some(r(0, 1000)),
@@ -244,7 +265,7 @@ fn a_timeout_clears_the_scoreboard_and_blocks_recovery_until_recovery_point() {
         rec.on_ack(&mut cc, Instant::ZERO, &a, [r(1000, 4000)])
             .retransmit_first
     );
-    rec.on_rto(&mut cc, s(10_000), 10_000);
+    rec.on_rto(&mut cc, s(10_000), 10_000, false);
     assert!(!rec.in_recovery());
     assert!(rec.scoreboard().is_empty());
     assert_eq!(cc.cwnd(), MSS);
