@@ -29,6 +29,10 @@ use crate::wire::SeqNumber;
 /// DupThresh of RFC 6675 §2 (B4.10).
 pub const DUP_THRESH: u32 = 3;
 
+/// The least reordering window added to SRTT before a missing retransmission counts as
+/// lost (RFC 8985 §6.2 allows for timer granularity).
+pub const REO_WND_FLOOR: Duration = Duration::from_millis(1);
+
 /// How many SACKed ranges the scoreboard holds (B4.8: bounded, "SACK Panic").
 pub const SCOREBOARD_RANGES: usize = 32;
 
@@ -568,7 +572,12 @@ impl SackRecovery {
             new_bytes += bytes;
             out.overflowed += u32::from(overflowed);
         }
-        let overdue = a.srtt.map(|rtt| rtt.saturating_add(rtt / 4));
+        // RACK.rtt + reo_wnd (RFC 8985 §6.2), with reo_wnd = SRTT/4 and a floor of one
+        // millisecond for clock granularity, so that an RTT estimate near zero does not
+        // judge a retransmission lost by an ACK that was already on its way.
+        let overdue = a
+            .srtt
+            .map(|rtt| rtt.saturating_add(rtt / 4).saturating_add(REO_WND_FLOOR));
         let delivered = cumulative || new_bytes > 0;
         let lost = self
             .scoreboard
@@ -719,7 +728,8 @@ impl SackRecovery {
         self.in_recovery = false;
         self.after_rto = resend_by_scoreboard;
         self.recovery_point = Some(high_data);
-        self.rescue_rxt = None;
+        // Everything is resent after a timeout: no rescue retransmission (rule 4).
+        self.rescue_rxt = Some(high_data);
         cc.on_rto(in_flight);
     }
 }

@@ -15,6 +15,7 @@ mod data;
 mod handshake;
 mod hardening;
 mod pair;
+mod sack;
 mod timers;
 
 /// The ISN key the tests' context carries.
