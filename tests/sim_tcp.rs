@@ -48,6 +48,7 @@ struct Side {
     corrupt_at: Option<usize>,
     state: Option<State>,
     reset: bool,
+    reason: Option<tcp::CloseReason>,
     counters: TcpCounters,
 }
 
@@ -103,6 +104,7 @@ impl Endpoint {
         }
         side.state = Some(s.state());
         side.reset |= s.close_reason().is_some();
+        side.reason = side.reason.or(s.close_reason());
         side.counters = s.counters();
     }
 }
@@ -212,9 +214,9 @@ fn check(o: &Outcome, len: usize) -> Result<(), String> {
         }
         if side.received != len || !closed(side.state) || side.reset {
             return Err(format!(
-                "{name}: {} of {len} bytes arrived, ended in {:?} (reset or timeout: {}); \
-                 client {:?}, server {:?}",
-                side.received, side.state, side.reset, o.client.state, o.server.state
+                "{name}: {} of {len} bytes arrived, ended in {:?} ({:?}); client {:?}, \
+                 server {:?}",
+                side.received, side.state, side.reason, o.client.state, o.server.state
             ));
         }
     }
