@@ -212,3 +212,24 @@ fn without_sack_three_duplicate_acks_still_run_newreno() {
     assert_eq!(c.socket.counters().sack_recoveries, 0);
     assert_eq!(c.socket.counters().fast_retransmits, 1);
 }
+
+#[test]
+fn a_lost_retransmission_is_sent_again_once_it_is_overdue_without_a_timeout() {
+    // RFC 8985 §6.2 for retransmissions: still missing RACK.rtt + reo_wnd after it went
+    // out, while later ACKs deliver other data, the retransmission was lost too.
+    let mut c = sack_established(10_000);
+    c.at_ms(20);
+    for right in [2001, 3001, 4001] {
+        c.feed(&peer_ack(&c, 1, &[(1001, right)]));
+    }
+    assert_eq!(c.out(), Some(resent(&c, 1)));
+    // An ACK at the same instant delivers more: the retransmission cannot be late yet.
+    c.feed(&peer_ack(&c, 1, &[(1001, 5001)]));
+    c.expect_silence();
+    // Later (SRTT is ~0 here, so 1 ms is overdue), more arrives but not octet 1.
+    c.at_ms(30);
+    c.feed(&peer_ack(&c, 1, &[(1001, 8001)]));
+    assert_eq!(c.out(), Some(resent(&c, 1)));
+    let counters = c.socket.counters();
+    assert_eq!((counters.lost_retransmits, counters.timeouts), (1, 0));
+}
