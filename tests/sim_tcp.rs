@@ -1,7 +1,9 @@
 //! TCP between two skiff stacks over simulated links with loss, duplication,
-//! reordering and corruption, over many seeds: every byte arrives exactly once and in
-//! order, and both ends close cleanly. `SKIFF_SEED=<n>` replays one run and writes the
-//! link capture to target/.
+//! reordering and corruption, over many seeds: both sides send the same amount at once,
+//! every byte arrives exactly once and in order both ways, and both ends close cleanly
+//! (CLOSED or TIME-WAIT, no reset, no timeout). SACK is on, so losses are repaired by
+//! RFC 6675 recovery (CONFORMANCE B4) with the retransmission timer as the fallback.
+//! `SKIFF_SEED=<n>` replays one run and writes the link capture to target/.
 
 #![cfg(feature = "sim")]
 
@@ -12,9 +14,31 @@ use std::rc::Rc;
 use skiff::iface::{Config, Interface};
 use skiff::sim::{App, LinkConfig, Network, SimDevice, StackNode, for_each_seed};
 use skiff::socket::SocketSet;
-use skiff::socket::tcp::{self, State};
+use skiff::socket::tcp::{self, State, TcpCounters};
 use skiff::time::{Duration, Instant};
 use skiff::wire::EthernetAddress;
+
+/// A socket for the runs: default options, but a user timeout (R2, MUST-20) of 30 minutes
+/// instead of 5. With 20% loss both ways a run has about a thousand timeouts, Karn's
+/// rule keeps the backed-off RTO while nearly every window holds a retransmission, and
+/// with the RTO at its 60 s ceiling five losses in a row of a retransmission or its ACK
+/// (and, on the IPv6 runs, of the neighbour probes) pass 300 s: about one run in 150 of
+/// 16 MiB each way ended by R2, a documented give-up rather than a protocol fault. The
+/// one-hour budget of virtual time still catches any real stall.
+fn socket() -> tcp::Socket<'static> {
+    let mut s = tcp::Socket::with_capacity(RX_BYTES, TX_BYTES);
+    let config = tcp::TcpConfig {
+        user_timeout: Some(Duration::from_secs(1800)),
+        ..*s.config()
+    };
+    s.set_config(config);
+    s
+}
+
+/// Ring sizes of both sockets: several segments in flight, so that one window holds
+/// several losses at 5% and 20%.
+const RX_BYTES: usize = 64 * 1024;
+const TX_BYTES: usize = 64 * 1024;
 
 fn stack(n: u8, seed: u64, app: App) -> StackNode {
     let mut dev = SimDevice::new(1514, 256);
@@ -29,20 +53,81 @@ fn stack(n: u8, seed: u64, app: App) -> StackNode {
     StackNode::new(iface, SocketSet::with_capacity(4, seed), app)
 }
 
-fn byte(i: usize) -> u8 {
-    (i.wrapping_mul(2_654_435_761) >> 13) as u8
+/// The byte at offset `i` of the stream a side sends (`salt` differs per direction).
+fn byte(i: usize, salt: usize) -> u8 {
+    (i.wrapping_add(salt).wrapping_mul(2_654_435_761) >> 13) as u8
+}
+
+/// What one side saw.
+#[derive(Default, Clone, Copy)]
+struct Side {
+    received: usize,
+    corrupt_at: Option<usize>,
+    state: Option<State>,
+    reset: bool,
+    reason: Option<tcp::CloseReason>,
+    counters: TcpCounters,
 }
 
 #[derive(Default)]
 struct Outcome {
-    received: usize,
-    corrupt_at: Option<usize>,
-    server_state: Option<State>,
-    client_state: Option<State>,
+    client: Side,
+    server: Side,
 }
 
-/// The client connects, sends `len` bytes and closes; the server reads to the end and
-/// closes. The interface is captured through a shared cell because `StackNode` owns it.
+/// One endpoint's application: send `len` bytes of its stream, read the peer's `len`,
+/// close once everything is queued. `salt` picks the stream each side sends.
+struct Endpoint {
+    sent: usize,
+    len: usize,
+    salt_out: usize,
+    salt_in: usize,
+}
+
+impl Endpoint {
+    fn pump(&mut self, s: &mut tcp::Socket<'static>, side: &mut Side) {
+        while s.can_send() && self.sent < self.len {
+            let (sent, len, salt) = (self.sent, self.len, self.salt_out);
+            let n = s
+                .send_with(|buf| {
+                    let n = buf.len().min(len - sent);
+                    for (k, b) in buf[..n].iter_mut().enumerate() {
+                        *b = byte(sent + k, salt);
+                    }
+                    (n, n)
+                })
+                .unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            self.sent += n;
+        }
+        let salt_in = self.salt_in;
+        while let Ok(n) = s.recv_with(|buf| {
+            for (k, b) in buf.iter().enumerate() {
+                if *b != byte(side.received + k, salt_in) && side.corrupt_at.is_none() {
+                    side.corrupt_at = Some(side.received + k);
+                }
+            }
+            side.received += buf.len();
+            (buf.len(), buf.len())
+        }) {
+            if n == 0 {
+                break;
+            }
+        }
+        if self.sent == self.len && s.may_send() && s.state() != State::SynSent {
+            let _ = s.close();
+        }
+        side.state = Some(s.state());
+        side.reset |= s.close_reason().is_some();
+        side.reason = side.reason.or(s.close_reason());
+        side.counters = s.counters();
+    }
+}
+
+/// Both sides send `len` bytes to each other at once and close. The interface is
+/// captured through a shared cell because `StackNode` owns it.
 fn run(
     seed: u64,
     link: LinkConfig,
@@ -65,46 +150,37 @@ fn run(
 
     let o = out.clone();
     let mut server = None;
+    let mut server_end = Endpoint {
+        sent: 0,
+        len,
+        salt_out: 1,
+        salt_in: 0,
+    };
     let server_app: App = Box::new(move |_now, sockets: &mut SocketSet<'static>| {
         let h = *server.get_or_insert_with(|| {
-            let mut s = tcp::Socket::with_capacity(32 * 1024, 4 * 1024);
+            let mut s = socket();
             s.listen(80).unwrap();
             sockets.add_socket(s).unwrap()
         });
         let mut s = sockets.get_mut_as::<tcp::Socket>(h).unwrap();
-        let mut o = o.borrow_mut();
-        let mut buf = [0u8; 4096];
-        loop {
-            match s.recv_slice(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    for (k, b) in buf[..n].iter().enumerate() {
-                        if *b != byte(o.received + k) && o.corrupt_at.is_none() {
-                            o.corrupt_at = Some(o.received + k);
-                        }
-                    }
-                    o.received += n;
-                }
-                Err(_) => break,
-            }
+        if s.state() != State::Listen {
+            server_end.pump(&mut s, &mut o.borrow_mut().server);
         }
-        if s.state() == State::CloseWait {
-            let _ = s.close();
-        }
-        o.server_state = Some(s.state());
         None
     });
 
     let o = out.clone();
     let mut client = None;
-    let mut sent = 0usize;
+    let mut client_end = Endpoint {
+        sent: 0,
+        len,
+        salt_out: 0,
+        salt_in: 1,
+    };
     let client_app: App = Box::new(move |_now, sockets: &mut SocketSet<'static>| {
-        let h = *client.get_or_insert_with(|| {
-            let s = tcp::Socket::with_capacity(4 * 1024, 32 * 1024);
-            sockets.add_socket(s).unwrap()
-        });
+        let h = *client.get_or_insert_with(|| sockets.add_socket(socket()).unwrap());
         let mut s = sockets.get_mut_as::<tcp::Socket>(h).unwrap();
-        if s.state() == State::Closed && sent == 0 && s.close_reason().is_none() {
+        if s.state() == State::Closed && client_end.sent == 0 && s.close_reason().is_none() {
             // Connect on the first run; the context's clock and MSS come from the interface,
             // which the app cannot reach here, so a fixed context stands in (ISN key fixed
             // per seed is fine for a simulation).
@@ -115,17 +191,7 @@ fn run(
             };
             s.connect(&cx, server_addr, client_addr).unwrap();
         }
-        while s.can_send() && sent < len {
-            let chunk: Vec<u8> = (sent..len.min(sent + 8192)).map(byte).collect();
-            match s.send_slice(&chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => sent += n,
-            }
-        }
-        if sent == len && matches!(s.state(), State::Established | State::CloseWait) {
-            let _ = s.close();
-        }
-        o.borrow_mut().client_state = Some(s.state());
+        client_end.pump(&mut s, &mut o.borrow_mut().client);
         None
     });
 
@@ -138,15 +204,7 @@ fn run(
         net.link_mut(l).unwrap().enable_capture();
     }
     let o2 = out.clone();
-    net.run_until(
-        move |_| {
-            let o = o2.borrow();
-            o.received == len
-                && o.server_state == Some(State::Closed)
-                && o.client_state == Some(State::TimeWait)
-        },
-        budget,
-    );
+    net.run_until(move |_| finished(&o2.borrow(), len), budget);
     if replay {
         let _ = net.write_captures("target");
     }
@@ -154,21 +212,32 @@ fn run(
     (outcome, net)
 }
 
+fn closed(state: Option<State>) -> bool {
+    matches!(state, Some(State::Closed | State::TimeWait))
+}
+
+fn finished(o: &Outcome, len: usize) -> bool {
+    let done = |s: &Side| s.received == len && closed(s.state);
+    (done(&o.client) && done(&o.server)) || o.client.reset || o.server.reset
+}
+
 fn check(o: &Outcome, len: usize) -> Result<(), String> {
-    if let Some(at) = o.corrupt_at {
-        return Err(format!("byte {at} arrived wrong"));
+    for (name, side) in [("client", &o.client), ("server", &o.server)] {
+        if let Some(at) = side.corrupt_at {
+            return Err(format!("{name}: byte {at} arrived wrong"));
+        }
+        if side.received != len || !closed(side.state) || side.reset {
+            return Err(format!(
+                "{name}: {} of {len} bytes arrived, ended in {:?} ({:?}); client {:?}, \
+                 server {:?}",
+                side.received, side.state, side.reason, o.client.state, o.server.state
+            ));
+        }
     }
-    if o.received != len {
-        return Err(format!(
-            "{} of {len} bytes arrived (server {:?}, client {:?})",
-            o.received, o.server_state, o.client_state
-        ));
-    }
-    if o.server_state != Some(State::Closed) || o.client_state != Some(State::TimeWait) {
-        return Err(format!(
-            "ended in server {:?}, client {:?}",
-            o.server_state, o.client_state
-        ));
+    // An orderly close leaves at least one side in TIME-WAIT (both after a simultaneous
+    // close): never both CLOSED.
+    if o.client.state == Some(State::Closed) && o.server.state == Some(State::Closed) {
+        return Err("both sides CLOSED: no side went through TIME-WAIT".into());
     }
     Ok(())
 }
@@ -186,10 +255,13 @@ fn lossy(loss_ppm: u32) -> LinkConfig {
     }
 }
 
+/// The simulated-time budget of one run: generous, so that a run that fails did stall.
+const BUDGET: Duration = Duration::from_secs(3600);
+
 fn many_seeds(count: u64, loss_ppm: u32, len: usize) {
     for_each_seed(count, |seed| {
         let v6 = seed % 2 == 1;
-        let (o, _) = run(seed, lossy(loss_ppm), len, v6, Duration::from_secs(600));
+        let (o, _) = run(seed, lossy(loss_ppm), len, v6, BUDGET);
         check(&o, len)
     });
 }
@@ -214,12 +286,99 @@ fn tcp_delivers_every_byte_once_in_order_with_20_percent_loss() {
     many_seeds(100, 200_000, 32 * 1024);
 }
 
-/// The long soak: 16 MiB each way-equivalent per run over many seeds. Minutes, not
-/// seconds: `cargo test --features sim --release --test sim_tcp -- --ignored`.
+/// Seeds per loss rate of the release-only runs below: `SKIFF_SIM_SEEDS`, default 250
+/// (1,000 runs of 16 MiB each way in all; about 0.1–0.2 s each in release on the
+/// 2-core machine).
+fn release_seeds() -> u64 {
+    env_num("SKIFF_SIM_SEEDS", 250)
+}
+
+/// Issue 5's simulation at full size, for CI: 16 MiB each way per run. Release only (a
+/// debug build is about 35 times slower): `cargo test --release --features sim --test
+/// sim_tcp`.
+fn sixteen_mib_each_way(loss_ppm: u32) {
+    many_seeds(release_seeds(), loss_ppm, 16 * 1024 * 1024);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release only")]
+fn tcp_delivers_16_mib_each_way_over_a_clean_link_over_many_seeds() {
+    sixteen_mib_each_way(0);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release only")]
+fn tcp_delivers_16_mib_each_way_with_1_percent_loss_over_many_seeds() {
+    sixteen_mib_each_way(10_000);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release only")]
+fn tcp_delivers_16_mib_each_way_with_5_percent_loss_over_many_seeds() {
+    sixteen_mib_each_way(50_000);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release only")]
+fn tcp_delivers_16_mib_each_way_with_20_percent_loss_over_many_seeds() {
+    sixteen_mib_each_way(200_000);
+}
+
+/// Reads a number from the environment, with a default.
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The long soak: 16 MiB each way per run under 0, 1, 5 and 20% loss, counting passes
+/// instead of stopping at the first failure. Minutes per seed and loss rate:
+/// `cargo test --features sim --release --test sim_tcp -- --ignored --nocapture`.
+/// `SKIFF_SOAK_SEEDS` (default 20), `SKIFF_SOAK_FIRST` (first seed, default 0),
+/// `SKIFF_SOAK_MIB` (default 16) and `SKIFF_SOAK_LOSS_PPM` (one rate instead of all four)
+/// change the run.
 #[test]
 #[ignore]
-fn soak_tcp_16_mib_under_every_loss_rate() {
-    for loss in [0, 10_000, 50_000, 200_000] {
-        many_seeds(20, loss, 16 * 1024 * 1024);
+fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
+    let seeds = env_num("SKIFF_SOAK_SEEDS", 20);
+    let first = env_num("SKIFF_SOAK_FIRST", 0);
+    let len = usize::try_from(env_num("SKIFF_SOAK_MIB", 16)).unwrap() * 1024 * 1024;
+    let rates = match std::env::var("SKIFF_SOAK_LOSS_PPM") {
+        Ok(v) => vec![v.parse().unwrap()],
+        Err(_) => vec![0, 10_000, 50_000, 200_000],
+    };
+    let mut failures = Vec::new();
+    for loss in rates {
+        let started = std::time::Instant::now();
+        let mut passed = 0;
+        let mut sums = TcpCounters::default();
+        let mut virtual_secs = 0.0;
+        for seed in first..first + seeds {
+            let (o, net) = run(seed, lossy(loss), len, seed % 2 == 1, BUDGET);
+            virtual_secs += net.now().total_micros() as f64 / 1e6;
+            let c = o.client.counters;
+            sums.timeouts += c.timeouts;
+            sums.retransmits += c.retransmits;
+            sums.sack_recoveries += c.sack_recoveries;
+            sums.lost_retransmits += c.lost_retransmits;
+            match check(&o, len) {
+                Ok(()) => passed += 1,
+                Err(e) => failures.push(format!("loss {loss} ppm, SKIFF_SEED={seed}: {e}")),
+            }
+        }
+        println!(
+            "loss {loss:>6} ppm, {} MiB each way: {passed}/{seeds} passed in {:.1} s \
+             ({:.1} virtual s/run); client per run: {:.1} timeouts, {:.0} retransmits, \
+             {:.1} SACK recoveries, {:.1} lost retransmits",
+            len >> 20,
+            started.elapsed().as_secs_f64(),
+            virtual_secs / seeds as f64,
+            sums.timeouts as f64 / seeds as f64,
+            sums.retransmits as f64 / seeds as f64,
+            sums.sack_recoveries as f64 / seeds as f64,
+            sums.lost_retransmits as f64 / seeds as f64,
+        );
     }
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
 }

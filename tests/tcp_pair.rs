@@ -187,3 +187,83 @@ fn ephemeral_ports_are_spread_out_and_never_reuse_a_live_four_tuple() {
         .count();
     assert!(sequential < 20, "{sequential} consecutive pairs");
 }
+
+/// The ACK numbers of the TCP segments among IPv4 `frames`.
+fn acks_in(frames: &[Vec<u8>]) -> Vec<u32> {
+    use skiff::wire::{EthernetFrame, Ipv4Packet, TcpPacket};
+    frames
+        .iter()
+        .filter_map(|f| {
+            let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+            Some(tcp.ack_number().0)
+        })
+        .collect()
+}
+
+/// MUST-58, SHLD-19, B2.14: a burst of ten full segments that one poll reads at once is
+/// still ACKed every second segment (no stretch ACK per batch); each out-of-order
+/// segment draws an immediate duplicate ACK; the segment that fills the hole is ACKed
+/// at once.
+#[test]
+fn a_burst_read_in_one_poll_is_acked_every_second_segment_and_gaps_at_once() {
+    let (mut a, mut b) = pair();
+    let mut server = tcp::Socket::with_capacity(64 * 1024, 1024);
+    server.listen(80).unwrap();
+    let hs = b.sockets.add_socket(server).unwrap();
+    let remote: core::net::SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let mut client = tcp::Socket::with_capacity(1024, 64 * 1024);
+    client.set_nodelay(true);
+    let cx = a.iface.tcp_context(Instant::ZERO, remote.ip());
+    client
+        .connect(&cx, remote, "192.0.2.1:40002".parse().unwrap())
+        .unwrap();
+    let hc = a.sockets.add_socket(client).unwrap();
+    let mut now = Instant::ZERO;
+    run(&mut a, &mut b, &mut now, 4, Duration::from_millis(1));
+    assert_eq!(
+        b.sockets.get_as::<tcp::Socket>(hs).unwrap().state(),
+        State::Established
+    );
+    // Two bursts of ten full segments (timestamps on: 1448 bytes each); the whole
+    // first burst is in B's queue before B polls.
+    let burst = |a: &mut common::Host, now| {
+        let mut c = a.sockets.get_mut_as::<tcp::Socket>(hc).unwrap();
+        assert_eq!(c.send_slice(&[9u8; 10 * 1448]), Ok(10 * 1448));
+        drop(c);
+        a.poll(now);
+    };
+    burst(&mut a, now);
+    assert_eq!(b.dev.incoming().len(), 10);
+    let before = b.dev.sent.borrow().len();
+    b.poll(now);
+    let acks = acks_in(&b.dev.sent.borrow()[before..]);
+    let base = acks[0].wrapping_sub(2 * 1448);
+    let expect: Vec<u32> = (1..=5).map(|k| base.wrapping_add(k * 2 * 1448)).collect();
+    assert_eq!(acks, expect, "one ACK per two segments of the burst");
+    a.poll(now);
+
+    // The second burst loses its third segment on the way; it arrives after the rest.
+    now += Duration::from_millis(1);
+    burst(&mut a, now);
+    let late = b.dev.incoming().remove(2).unwrap();
+    let before = b.dev.sent.borrow().len();
+    b.poll(now);
+    let acks = acks_in(&b.dev.sent.borrow()[before..]);
+    let edge = base.wrapping_add(10 * 1448);
+    let hole = edge.wrapping_add(2 * 1448);
+    // Two in order (one ACK), then seven out of order: a duplicate ACK each.
+    let mut expect = vec![hole];
+    expect.extend([hole; 7]);
+    assert_eq!(acks, expect);
+    b.dev.incoming().push_back(late);
+    let before = b.dev.sent.borrow().len();
+    b.poll(now);
+    let acks = acks_in(&b.dev.sent.borrow()[before..]);
+    assert_eq!(
+        acks,
+        [edge.wrapping_add(10 * 1448)],
+        "the filled hole is ACKed at once"
+    );
+}

@@ -26,9 +26,10 @@
 //! Invariants, after every poll: no panic; every frame sent dissects with correct
 //! checksums and no invalid transport; every non-RST segment sent on a connection has
 //! SEQ at or after that connection's ISS; each socket's `debug_invariants()` holds
-//! (SND.UNA <= SND.NXT, in-flight bounded by the ring, ...); rings stay within capacity;
-//! the application never reads more bytes than the fuzzed peers sent, and what it reads
-//! is one consistent byte stream per connection.
+//! (SND.UNA <= SND.NXT, in-flight bounded by the ring, the SACK scoreboard's ranges
+//! sorted, disjoint and within SND.UNA..SND.NXT, its size fixed by its type, ...); rings
+//! stay within capacity; the application never reads more bytes than the fuzzed peers
+//! sent, and what it reads is one consistent byte stream per connection.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};

@@ -567,7 +567,7 @@ impl InterfaceInner<'_> {
                 self.process_icmpv6(now, neighbors, sockets, &v6, meta, payload)
             }
             (_, IpProtocol::Udp) => self.process_udp(now, sockets, ip, meta, payload, packet),
-            (_, IpProtocol::Tcp) => self.process_tcp(now, sockets, ip, meta, payload),
+            (_, IpProtocol::Tcp) => self.process_tcp(now, neighbors, sockets, ip, meta, payload),
             (IpRepr::Ipv6(_), IpProtocol::Ipv6NoNxt) => {}
             (IpRepr::Ipv4(v4), _) if !raw_delivered => {
                 // C3.15: Protocol Unreachable.
@@ -651,6 +651,7 @@ impl InterfaceInner<'_> {
     fn process_tcp(
         &mut self,
         now: Instant,
+        neighbors: Option<&mut NeighborCache<'_>>,
         sockets: &mut SocketSet<'_>,
         ip: IpRepr,
         meta: IpMeta,
@@ -679,7 +680,17 @@ impl InterfaceInner<'_> {
                 if let Socket::Tcp(tcp) = &mut *socket {
                     self.counters.tcp_rx += 1;
                     let cx = self.tcp_context(now, Some(src));
-                    if let Some(reply) = tcp.process(&cx, src, dst, &repr) {
+                    let unacked = tcp.send_queue();
+                    let reply = tcp.process(&cx, src, dst, &repr);
+                    // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and
+                    // confirms the peer as a reachable neighbour, so that a bulk
+                    // transfer is not held up by probes that a lossy link may lose.
+                    if tcp.send_queue() < unacked {
+                        if let Some(neighbors) = neighbors {
+                            neighbors.confirm_reachable(src, now);
+                        }
+                    }
+                    if let Some(reply) = reply {
                         self.send_tcp_reply(dst, src, &reply);
                     }
                     return;

@@ -23,6 +23,13 @@ pub struct WireEnd {
     pub sent: Rc<RefCell<Vec<Vec<u8>>>>,
 }
 
+impl WireEnd {
+    /// The frames waiting to be received at this end, to drop or reorder in a test.
+    pub fn incoming(&self) -> std::cell::RefMut<'_, VecDeque<Vec<u8>>> {
+        self.rx.borrow_mut()
+    }
+}
+
 pub fn cable() -> (WireEnd, WireEnd) {
     let a_to_b = Rc::new(RefCell::new(VecDeque::new()));
     let b_to_a = Rc::new(RefCell::new(VecDeque::new()));

@@ -34,6 +34,7 @@ mod error;
 mod keepalive;
 mod listener;
 mod options;
+mod recovery;
 pub mod rtt;
 mod send;
 mod soft_error;
@@ -50,7 +51,7 @@ pub use self::listener::{Listener, ListenerCounters, ListenerSlot};
 pub use self::rtt::{RttConfig, RttEstimator};
 pub(crate) use self::state::rst_reply;
 
-use self::congestion::{Congestion, LossRecovery};
+use self::congestion::{Congestion, LossRecovery, SackRecovery};
 use self::timer::{Timer, TimerTable};
 use crate::socket::{DemuxKey, Indexed};
 
@@ -204,8 +205,16 @@ pub struct TcpCounters {
     pub retransmits: u64,
     /// Retransmission timeouts.
     pub timeouts: u64,
-    /// Fast retransmits after three duplicate ACKs.
+    /// Fast retransmits: three duplicate ACKs, or a loss SACK revealed (RFC 6675).
     pub fast_retransmits: u64,
+    /// Loss recoveries entered through SACK (RFC 6675 §5).
+    pub sack_recoveries: u64,
+    /// Retransmissions judged lost again because later data was SACKed past them.
+    pub lost_retransmits: u64,
+    /// Times the peer reneged on SACKed data, which cleared the scoreboard (B4.7).
+    pub sack_reneged: u64,
+    /// SACK blocks the bounded scoreboard had no room for (B4.8).
+    pub scoreboard_overflows: u64,
     /// Challenge ACKs sent (RFC 5961).
     pub challenge_acks: u64,
     /// Challenge ACKs suppressed by the rate limit (B8.7).
@@ -301,8 +310,10 @@ pub struct Socket<'a> {
     timers: TimerTable,
     rtt: RttEstimator,
     cc: Congestion,
-    /// Duplicate-ACK count and RFC 6582 `recover`.
+    /// Duplicate-ACK count and RFC 6582 `recover` (NewReno recovery, without SACK).
     loss: LossRecovery,
+    /// The RFC 6675 scoreboard and recovery state (with SACK).
+    sack: SackRecovery,
     /// Karn: the segment end being timed and when it was first sent; cleared on any
     /// retransmission so no sample comes from a resent segment (B1.6).
     rtt_probe: Option<(SeqNumber, Instant)>,
@@ -390,6 +401,7 @@ impl<'a> Socket<'a> {
             rtt: RttEstimator::new(config.rtt),
             cc: Congestion::new(config.congestion, 536),
             loss: LossRecovery::new(),
+            sack: SackRecovery::new(),
             rtt_probe: None,
             rexmit_ts: None,
             fast_retransmit: false,
@@ -805,6 +817,8 @@ impl<'a> Socket<'a> {
         if self.state.is_synchronized() {
             check(self.irs < self.rcv_nxt, "RCV.NXT not past IRS")?;
         }
+        // B4.8: the scoreboard is bounded by its type; its ranges lie in SND.UNA..SND.NXT.
+        self.sack.scoreboard().check(self.snd_una, self.snd_max)?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 //! probing: MUST-35/36, SHLD-29/30), RFC 6298 §5 (the retransmission timer), RFC 5681
 //! §3.2 (fast retransmit), RFC 7323 (window field, timestamps on every segment).
 
+use super::congestion::sack::{NextSeg, Retransmission, SeqRange};
 use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
 use super::timer::Timer;
 use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
@@ -23,6 +24,8 @@ enum SegmentPurpose {
     FastRetransmit,
     /// A keep-alive or zero-window probe: `<SEQ=SND.UNA-1>`, no data (CORE-20).
     Probe,
+    /// A hole NextSeg() picked in SACK recovery (RFC 6675 rules 1, 3, 4); SND.NXT stays.
+    SackRetransmit(Retransmission),
 }
 
 /// The segment `dispatch` is about to send.
@@ -137,10 +140,15 @@ impl Socket<'_> {
         }
     }
 
-    /// A bare ACK (owed, or a window update), else a probe if one is owed.
+    /// A bare ACK (owed, or a window update), else a probe if one is owed. A bare ACK
+    /// carries RFC 9293's SND.NXT, the highest sequence number sent (`snd_max`), not the
+    /// go-back-N position: the peer may already hold everything up to it, and would
+    /// judge an ACK with an older SEQ unacceptable and ignore its ACK field. With both
+    /// sides going back after timeouts, neither then hears the other (found by the
+    /// two-way simulation at 20% loss).
     fn plan_ack(&self) -> Option<SegmentPlan> {
         if self.ack_now || self.window_update {
-            return Some(SegmentPlan::control(self.snd_nxt, false, true));
+            return Some(SegmentPlan::control(self.snd_max, false, true));
         }
         self.probe_now.then(|| SegmentPlan {
             purpose: SegmentPurpose::Probe,
@@ -154,24 +162,36 @@ impl Socket<'_> {
         let mss = self.data_mss();
         let queued = self.tx_buffer.len();
         if self.fast_retransmit {
-            let len = self.tx_buffer.get_allocated(0, mss).len();
-            let fin = self.tx_closed && len == queued && self.snd_max > self.fin_seq;
-            return Some(SegmentPlan {
-                fin,
-                data_len: len,
-                purpose: SegmentPurpose::FastRetransmit,
+            let purpose = SegmentPurpose::FastRetransmit;
+            let plan = self.retransmit_plan(self.snd_una, self.snd_max, mss, purpose);
+            // Nothing left to resend: a bare ACK clears the request.
+            return plan.or(Some(SegmentPlan {
+                purpose,
                 ..SegmentPlan::control(self.snd_una, false, true)
-            });
+            }));
         }
-        let offset = self.snd_nxt.bytes_since(self.data_seq()).unwrap_or(0);
+        if self.sack.sends_by_scoreboard() {
+            // RFC 6675 §5 step (C): NextSeg() while cwnd − pipe ≥ SMSS.
+            let hole = |r: SeqRange, kind| {
+                self.retransmit_plan(r.start, r.end, mss, SegmentPurpose::SackRetransmit(kind))
+            };
+            match self.sack_next_seg(mss) {
+                NextSeg::Retransmit(r) => return hole(r, Retransmission::Hole),
+                NextSeg::Rescue(r) => return hole(r, Retransmission::Rescue),
+                NextSeg::Nothing => return None,
+                NextSeg::NewData => {}
+            }
+        }
+        let start = self.snd_nxt;
+        let offset = start.bytes_since(self.data_seq()).unwrap_or(0);
         let unsent = queued.saturating_sub(offset);
         // MUST-34: a window that shrank below what is in flight gives 0, never less.
-        let window = self.snd_wnd.min(self.loss.send_window(&self.cc));
-        let usable = (self.snd_una + window)
-            .bytes_since(self.snd_nxt)
-            .unwrap_or(0);
+        let usable = (self.snd_una + self.snd_wnd)
+            .bytes_since(start)
+            .unwrap_or(0)
+            .min(self.congestion_room(start));
         let len = unsent.min(usable).min(mss);
-        let resending = self.snd_nxt < self.snd_max;
+        let resending = start < self.snd_max;
         let idle = self.snd_max == self.snd_una;
         // Nagle (SHLD-7, off with MUST-17's nodelay; a closed stream pushes its tail)
         // and sender SWS avoidance (MUST-38 (1)-(3)).
@@ -192,12 +212,44 @@ impl Socket<'_> {
         } else {
             0
         };
-        let fin = self.tx_closed && self.snd_nxt + data_len == self.fin_seq;
+        let fin = self.tx_closed && start + data_len == self.fin_seq;
         (send_data || fin).then(|| SegmentPlan {
             fin,
             data_offset: offset,
             data_len,
-            ..SegmentPlan::control(self.snd_nxt, false, true)
+            ..SegmentPlan::control(start, false, true)
+        })
+    }
+
+    /// A retransmission of what was sent in `[seq, end)`: up to `mss` bytes, stopping
+    /// short of the next SACKed range, with the FIN if it falls inside. `None` when that
+    /// holds nothing.
+    fn retransmit_plan(
+        &self,
+        seq: SeqNumber,
+        end: SeqNumber,
+        mss: usize,
+        purpose: SegmentPurpose,
+    ) -> Option<SegmentPlan> {
+        let offset = seq.bytes_since(self.data_seq())?;
+        // Never past what was sent: a retransmission carries no new data.
+        let end = end.min(self.snd_max);
+        let end = match self.sack.scoreboard().next_sacked_start(seq) {
+            Some(sacked) => sacked.min(end),
+            None => end,
+        };
+        let room = end.bytes_since(seq).unwrap_or(0).min(mss);
+        let len = self.tx_buffer.get_allocated(offset, room).len();
+        let fin = self.tx_closed
+            && self.snd_max > self.fin_seq
+            && seq + len == self.fin_seq
+            && end > self.fin_seq;
+        (len > 0 || fin).then_some(SegmentPlan {
+            fin,
+            data_offset: offset,
+            data_len: len,
+            purpose,
+            ..SegmentPlan::control(seq, false, true)
         })
     }
 
@@ -280,7 +332,7 @@ impl Socket<'_> {
 
     /// A bare `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` to send at once (CORE-4, B8.3).
     pub(super) fn ack_reply(&mut self, now: Instant) -> TcpRepr<'static> {
-        let plan = SegmentPlan::control(self.snd_nxt, false, true);
+        let plan = SegmentPlan::control(self.snd_max, false, true);
         let (repr, edge) = self.segment_repr(now, &plan, &[]);
         self.rcv_edge = self.rcv_edge.max(edge);
         self.last_ack_sent = self.rcv_nxt;
@@ -309,6 +361,24 @@ impl Socket<'_> {
                 self.fast_retransmit = false;
                 self.count_retransmit();
                 self.note_retransmit(now, end);
+                if self.sack.in_recovery() && seq_len > 0 {
+                    let range = SeqRange {
+                        start: plan.seq,
+                        end,
+                    };
+                    let first = Retransmission::First;
+                    self.sack.on_retransmit(range, self.snd_max, now, first);
+                }
+            }
+            SegmentPurpose::SackRetransmit(kind) => {
+                self.count_retransmit();
+                self.note_retransmit(now, end);
+                self.rtt_probe = None; // Karn
+                let range = SeqRange {
+                    start: plan.seq,
+                    end,
+                };
+                self.sack.on_retransmit(range, self.snd_max, now, kind);
             }
             SegmentPurpose::Normal if seq_len > 0 => {
                 if plan.seq < self.snd_max {
@@ -413,9 +483,20 @@ impl Socket<'_> {
     fn on_retransmit_timeout(&mut self) {
         self.timers.stop(Timer::Retransmit);
         let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-        self.snd_nxt = self.snd_una;
+        let by_scoreboard = self.resends_by_scoreboard();
+        if !by_scoreboard {
+            self.snd_nxt = self.snd_una;
+        }
         self.rtt.backoff();
-        self.loss.on_rto(&mut self.cc, self.snd_max, in_flight);
+        if self.sack_ok {
+            // B4.9, B4.15: the scoreboard is cleared and recovery ends; what is
+            // outstanding is resent from SND.UNA by NextSeg().
+            let high_data = self.snd_max;
+            self.sack
+                .on_rto(&mut self.cc, high_data, in_flight, by_scoreboard);
+        } else {
+            self.loss.on_rto(&mut self.cc, self.snd_max, in_flight);
+        }
         self.rtt_probe = None;
         self.fast_retransmit = false;
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);

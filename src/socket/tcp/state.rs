@@ -4,7 +4,6 @@
 
 use core::net::SocketAddr;
 
-use super::congestion::AckAction;
 use super::options::{self, MAX_WINDOW_SHIFT};
 use super::timer::Timer;
 use super::{CloseReason, CongestionControl, Socket, State, TcpContext, Timestamps};
@@ -460,11 +459,8 @@ impl Socket<'_> {
             return Err(self.challenge_ack(now));
         }
         let seg_wnd = usize::from(repr.window_len) << self.snd_shift;
-        if ack > self.snd_una {
-            self.ack_new_data(now, repr, ack);
-        } else if ack == self.snd_una {
-            self.on_duplicate_ack(repr, seg_wnd);
-        }
+        // SND.UNA, duplicate ACKs, SACK blocks and loss recovery: `recovery.rs`.
+        self.on_acceptable_ack(now, repr, ack, seg_wnd);
         // CORE-11: window update only from a segment newer than the last one used.
         if self.snd_una <= ack
             && (self.snd_wl1 < repr.seq_number
@@ -502,8 +498,14 @@ impl Socket<'_> {
     }
 
     /// CORE-11: SND.UNA advances; acknowledged bytes leave the ring; RTT sample
-    /// (RFC 6298 with Karn, or RFC 7323 RTTM); congestion control; timers (B1.10).
-    pub(super) fn ack_new_data(&mut self, now: Instant, repr: &TcpRepr<'_>, ack: SeqNumber) {
+    /// (RFC 6298 with Karn, or RFC 7323 RTTM); timers (B1.10). Returns the data bytes
+    /// acknowledged (SYN and FIN not counted, B2.3), for congestion control.
+    pub(super) fn ack_new_data(
+        &mut self,
+        now: Instant,
+        repr: &TcpRepr<'_>,
+        ack: SeqNumber,
+    ) -> usize {
         let mut acked = ack.bytes_since(self.snd_una).unwrap_or(0);
         if self.snd_una == self.iss {
             acked = acked.saturating_sub(1); // our SYN
@@ -512,21 +514,9 @@ impl Socket<'_> {
             acked = acked.saturating_sub(1); // our FIN
         }
         self.tx_buffer.dequeue_allocated(acked);
-        let prev_una = self.snd_una;
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
-        let in_flight = self.snd_max.bytes_since(prev_una).unwrap_or(0);
         self.take_rtt_sample(now, repr, ack);
-        // B2.3: the ACK of a SYN carries no data and does not reach congestion control.
-        if acked > 0 {
-            let action = self
-                .loss
-                .on_new_ack(&mut self.cc, now, ack, acked, in_flight);
-            // RFC 6582: a partial ACK resends the next hole.
-            if action == AckAction::RetransmitFirstUnacked {
-                self.fast_retransmit = true;
-            }
-        }
         if self.snd_una == self.snd_max {
             self.timers.stop(Timer::Retransmit);
             self.timers.stop(Timer::UserTimeout);
@@ -536,6 +526,7 @@ impl Socket<'_> {
             self.timers.stop(Timer::UserTimeout);
             self.arm_user_timeout(now);
         }
+        acked
     }
 
     /// B1.12 (RFC 6298 §5.7): if the SYN or SYN-ACK timed out, data transfer starts
@@ -585,24 +576,6 @@ impl Socket<'_> {
             }
             // B1.13: a clean sample collapses the backed-off RTO.
             self.rtt.reset_backoff();
-        }
-    }
-
-    /// RFC 5681 §2 duplicate ACK (B2.1): same ACK, no data, no SYN/FIN, same window,
-    /// data outstanding. The third starts fast retransmit (via the loss recovery).
-    fn on_duplicate_ack(&mut self, repr: &TcpRepr<'_>, seg_wnd: usize) {
-        let outstanding = self.snd_max != self.snd_una;
-        if !outstanding || repr.segment_len() != 0 || seg_wnd != self.snd_wnd {
-            return;
-        }
-        let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-        let action = self
-            .loss
-            .on_dup_ack(&mut self.cc, self.snd_una, self.snd_max, in_flight);
-        if action == AckAction::RetransmitFirstUnacked {
-            self.fast_retransmit = true;
-            self.rtt_probe = None; // Karn
-            self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
         }
     }
 

@@ -125,6 +125,22 @@ impl Cubic {
 
     /// `W_cubic(t) = C·(t − K)³ + W_max` in bytes, `t` in µs since the epoch started
     /// (RFC 9438 equation (1)), saturating at 0 and `usize::MAX`.
+    /// RFC 9438 §4.6–§4.7 at a loss detected by duplicate ACKs or SACK, once per loss
+    /// episode (the recovery state enforces `recover` / RecoveryPoint): W_max with fast
+    /// convergence, cwnd_prior, and a new epoch.
+    fn on_congestion_event(&mut self) {
+        let cwnd = self.reno.cwnd();
+        self.w_max = if cwnd < self.w_max {
+            // Fast convergence: release bandwidth to newer flows, W_max = cwnd·(1+β)/2.
+            (cwnd / 20).saturating_mul(17) + cwnd % 20 * 17 / 20
+        } else {
+            cwnd
+        };
+        self.cwnd_prior = cwnd;
+        self.epoch_start = None;
+        self.epoch_after_rto = false;
+    }
+
     fn w_cubic(&self, t_us: u64) -> usize {
         let below = t_us < self.k_us;
         let offset = u128::from(t_us.abs_diff(self.k_us)).min(MAX_OFFSET_US);
@@ -229,19 +245,14 @@ impl CongestionControl for Cubic {
         if self.reno.in_recovery() || count != 3 {
             return self.reno.on_dup_ack(count, in_flight);
         }
-        // RFC 9438 §4.6–§4.7, once per loss episode (LossRecovery enforces `recover`).
-        let cwnd = self.reno.cwnd();
-        self.w_max = if cwnd < self.w_max {
-            // Fast convergence: release bandwidth to newer flows, W_max = cwnd·(1+β)/2.
-            (cwnd / 20).saturating_mul(17) + cwnd % 20 * 17 / 20
-        } else {
-            cwnd
-        };
-        self.cwnd_prior = cwnd;
-        self.epoch_start = None;
-        self.epoch_after_rto = false;
+        self.on_congestion_event();
         self.reno.enter_recovery(Self::reduced(in_flight));
         true
+    }
+
+    fn on_sack_recovery(&mut self, in_flight: usize) {
+        self.on_congestion_event();
+        self.reno.enter_sack_recovery(Self::reduced(in_flight));
     }
 
     fn on_partial_ack(&mut self, newly_acked: usize) {

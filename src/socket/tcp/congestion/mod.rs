@@ -6,8 +6,10 @@
 //!
 //! # How a socket drives it
 //!
-//! A socket holds a [`Congestion`] (the algorithm, chosen by a [`CongestionAlgorithm`])
-//! and a [`LossRecovery`] (sequence-number state of RFC 6582), and calls:
+//! A socket holds a [`Congestion`] (the algorithm, chosen by a [`CongestionAlgorithm`]),
+//! a [`LossRecovery`] (sequence-number state of RFC 6582, used when the peer did not
+//! agree to SACK) and a [`SackRecovery`] (the RFC 6675 scoreboard, used when it did),
+//! and calls:
 //!
 //! | event (RFC 9293 / RFC 5681 terms)                           | call                                      |
 //! |-------------------------------------------------------------|-------------------------------------------|
@@ -16,6 +18,9 @@
 //! | ACK with `SND.UNA < SEG.ACK <= SND.NXT`                      | [`LossRecovery::on_new_ack`]              |
 //! | duplicate ACK (CONFORMANCE B2.1)                             | [`LossRecovery::on_dup_ack`]              |
 //! | retransmission timer expired                                 | [`LossRecovery::on_rto`]                  |
+//! | with SACK: every acceptable ACK, with its SACK blocks         | [`SackRecovery::on_ack`]                  |
+//! | with SACK: deciding what to send in recovery                 | [`SackRecovery::next_seg`], `pipe`        |
+//! | with SACK: retransmission timer expired                      | [`SackRecovery::on_rto`]                  |
 //! | about to send after an idle period longer than the RTO       | [`CongestionControl::on_idle_restart`]    |
 //! | deciding how much to send                                    | [`LossRecovery::send_window`]             |
 //!
@@ -32,9 +37,11 @@
 
 pub mod cubic;
 pub mod newreno;
+pub mod sack;
 
 pub use self::cubic::Cubic;
 pub use self::newreno::{NewReno, initial_window};
+pub use self::sack::{SackRecovery, Scoreboard};
 
 use crate::time::{Duration, Instant};
 use crate::wire::SeqNumber;
@@ -64,6 +71,12 @@ pub trait CongestionControl {
     /// The ACK that ends fast recovery arrived (NewReno: a full ACK covering `recover`):
     /// cwnd deflates to ssthresh.
     fn on_recovery_exit(&mut self);
+    /// Loss detected through SACK (RFC 6675 §5 step 4.2, CONFORMANCE B4.12): ssthresh
+    /// from FlightSize by the algorithm's own reduction, `cwnd = ssthresh` with no
+    /// inflation, and recovery begins. In that recovery the socket sends by `pipe`
+    /// (B4.11) and calls neither `on_dup_ack` nor `on_partial_ack`; it ends with
+    /// [`on_recovery_exit`](Self::on_recovery_exit) or [`on_rto`](Self::on_rto).
+    fn on_sack_recovery(&mut self, in_flight: usize);
     /// Retransmission timeout: ssthresh from FlightSize (held on a repeated timeout), cwnd
     /// to one segment, fast recovery abandoned.
     fn on_rto(&mut self, in_flight: usize);
@@ -149,6 +162,9 @@ impl CongestionControl for Congestion {
     }
     fn on_recovery_exit(&mut self) {
         delegate!(self, cc => cc.on_recovery_exit())
+    }
+    fn on_sack_recovery(&mut self, in_flight: usize) {
+        delegate!(self, cc => cc.on_sack_recovery(in_flight))
     }
     fn on_rto(&mut self, in_flight: usize) {
         delegate!(self, cc => cc.on_rto(in_flight))

@@ -92,6 +92,13 @@ impl NewReno {
         self.pristine = false;
     }
 
+    /// Sets the window after a loss detected through SACK, given the ssthresh the
+    /// algorithm chose: `cwnd = ssthresh`, no inflation (RFC 6675 §5 step 4.2).
+    pub(super) fn enter_sack_recovery(&mut self, ssthresh: usize) {
+        self.enter_recovery(ssthresh);
+        self.cwnd = self.ssthresh;
+    }
+
     /// Collapses the window after a timeout, given the ssthresh the algorithm chose
     /// unless this is a repeated timeout (RFC 5681 §3.1 equation (4) and the note on
     /// repeated timeouts; CONFORMANCE B2.9).
@@ -177,6 +184,10 @@ impl CongestionControl for NewReno {
         self.in_recovery = false;
         self.ca_acked = 0;
         self.cwnd = self.ssthresh.max(self.mss);
+    }
+
+    fn on_sack_recovery(&mut self, in_flight: usize) {
+        self.enter_sack_recovery(self.halved(in_flight));
     }
 
     fn on_rto(&mut self, in_flight: usize) {

@@ -17,6 +17,7 @@ mod handshake;
 mod hardening;
 mod pair;
 mod shoulds;
+mod sack;
 mod timers;
 mod urgent;
 
