@@ -530,10 +530,11 @@ impl Socket<'_> {
     }
 
     /// B1.12 (RFC 6298 §5.7): if the SYN or SYN-ACK timed out, data transfer starts
-    /// with an RTO of at least 3 s.
+    /// with an RTO of at least 3 s, and (B2.4) a window of one segment.
     fn after_handshake(&mut self) {
         if self.rtt.backoffs() > 0 {
             self.rtt.on_established_after_syn_timeout();
+            self.cc.on_syn_loss();
         }
     }
 

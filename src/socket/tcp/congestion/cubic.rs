@@ -289,6 +289,16 @@ impl CongestionControl for Cubic {
         self.epoch_start = None;
     }
 
+    fn on_syn_loss(&mut self) {
+        // A fresh controller (no W_max from the handshake's timeouts) at one segment.
+        let srtt = self.srtt;
+        *self = Cubic::new(self.reno.mss());
+        self.srtt = srtt;
+        self.reno.on_syn_loss();
+        self.w_est = self.reno.cwnd();
+        self.origin = self.reno.cwnd();
+    }
+
     fn set_srtt(&mut self, srtt: Duration) {
         self.srtt = srtt;
     }

@@ -89,6 +89,10 @@ pub trait CongestionControl {
     /// The connection was idle for longer than the RTO and is about to send again:
     /// cwnd shrinks to the restart window `min(IW, cwnd)` (RFC 5681 §4.1).
     fn on_idle_restart(&mut self);
+    /// The SYN or SYN-ACK was lost (retransmitted) and the handshake then completed: the
+    /// window starts at one segment instead of the initial window (RFC 5681 §3.1 and
+    /// RFC 6928 §2, CONFORMANCE B2.4). ssthresh is unchanged.
+    fn on_syn_loss(&mut self);
     /// The smoothed RTT changed (call after each sample). CUBIC uses it for its target;
     /// NewReno ignores it.
     fn set_srtt(&mut self, srtt: Duration);
@@ -177,6 +181,9 @@ impl CongestionControl for Congestion {
     }
     fn on_idle_restart(&mut self) {
         delegate!(self, cc => cc.on_idle_restart())
+    }
+    fn on_syn_loss(&mut self) {
+        delegate!(self, cc => cc.on_syn_loss())
     }
     fn set_srtt(&mut self, srtt: Duration) {
         delegate!(self, cc => cc.set_srtt(srtt))

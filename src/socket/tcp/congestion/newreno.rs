@@ -214,6 +214,15 @@ impl CongestionControl for NewReno {
         self.ca_acked = 0;
     }
 
+    fn on_syn_loss(&mut self) {
+        // B2.4: one segment, and slow start from there: the handshake's timeouts said
+        // nothing about the path's capacity for data, so ssthresh is unbounded again
+        // (as Linux does). `set_mss` later keeps the window (no longer pristine).
+        *self = NewReno::new(self.mss);
+        self.cwnd = self.mss;
+        self.pristine = false;
+    }
+
     fn set_srtt(&mut self, _srtt: crate::time::Duration) {}
 
     fn set_mss(&mut self, mss: usize) {

@@ -18,6 +18,23 @@ fn the_selector_builds_each_algorithm_with_the_rfc_6928_initial_window() {
     assert_eq!(CongestionAlgorithm::default(), CongestionAlgorithm::NewReno);
 }
 
+#[test]
+fn a_lost_syn_leaves_each_algorithm_one_segment_and_an_unbounded_ssthresh() {
+    // B2.4: whatever the handshake's timeouts did, data starts at one SMSS in slow start.
+    for algorithm in [CongestionAlgorithm::NewReno, CongestionAlgorithm::Cubic] {
+        let mut cc = Congestion::new(algorithm, 1460);
+        cc.on_rto(0);
+        cc.on_syn_loss();
+        assert_eq!(
+            (cc.cwnd(), cc.ssthresh()),
+            (1460, usize::MAX),
+            "{algorithm:?}"
+        );
+        cc.on_ack(Instant::ZERO, 1460, 1460);
+        assert!(cc.cwnd() > 1460, "{algorithm:?}: slow start grows");
+    }
+}
+
 /// RFC 6582 conversation: segments 1000.. are sent, the ones at 1000 and 5000 are lost.
 #[test]
 fn newreno_recovers_two_losses_in_one_window_with_one_window_cut() {

@@ -64,6 +64,41 @@ fn a_syn_is_retransmitted_with_backoff() {
 }
 
 #[test]
+fn after_a_lost_syn_the_first_flight_is_one_segment() {
+    // B2.4 (RFC 5681 §3.1, RFC 6928 §2): IW = 1 SMSS when the SYN was retransmitted.
+    let (mut c, syn) = Conv::active(plain_config(), 64, 8192);
+    assert_eq!(c.at_ms(1000).out(), Some(syn));
+    c.feed(&with(seg(0, c.ack(1)), TcpFlags::SYN));
+    let _ack = c.out();
+    c.socket.send_slice(&DATA[..8000]).unwrap();
+    let flight = c.out_all();
+    assert_eq!(flight.len(), 1, "one segment, not the initial window");
+    let first = flight[0].payload.len();
+    // Slow start from there (the handshake's timeouts left ssthresh unbounded): its ACK
+    // lets two more go, and theirs four.
+    c.feed(&seg(1, c.ack(1 + first)));
+    let second = c.out_all();
+    assert_eq!(second.len(), 2);
+    // One ACK per segment: slow start adds one SMSS for each (RFC 5681 §3.1).
+    let mut acked = 1 + first;
+    for s in &second {
+        acked += s.payload.len();
+        c.feed(&seg(1, c.ack(acked)));
+    }
+    assert_eq!(c.out_all().len(), 4, "slow start, not congestion avoidance");
+}
+
+#[test]
+fn without_a_lost_syn_the_first_flight_is_the_initial_window() {
+    // B2.4's other half: the RFC 6928 window when the handshake lost nothing.
+    let (mut c, _syn) = Conv::active(plain_config(), 64, 8192);
+    c.feed(&with(seg(0, c.ack(1)), TcpFlags::SYN));
+    let _ack = c.out();
+    c.socket.send_slice(&DATA[..4000]).unwrap();
+    assert!(c.out_all().len() > 1);
+}
+
+#[test]
 fn three_duplicate_acks_trigger_a_fast_retransmit() {
     // B2 (RFC 5681 §3.2), via the congestion controller.
     let mut c = Conv::established(plain_config(), 1024, 8192);
