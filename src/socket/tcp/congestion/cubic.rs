@@ -234,8 +234,14 @@ impl CongestionControl for Cubic {
         self.reno.ssthresh()
     }
 
-    fn on_ack(&mut self, now: Instant, newly_acked: usize, _in_flight: usize) {
-        if self.reno.in_recovery() || newly_acked == 0 || self.reno.slow_start(newly_acked) {
+    fn on_ack(&mut self, now: Instant, newly_acked: usize, in_flight: usize) {
+        if self.reno.in_recovery()
+            || newly_acked == 0
+            || !self.reno.cwnd_limited(newly_acked, in_flight)
+        {
+            return;
+        }
+        if self.reno.slow_start(newly_acked) {
             return;
         }
         self.grow(now, newly_acked);

@@ -34,6 +34,11 @@ pub struct NewReno {
     after_rto: bool,
     /// Nothing was acknowledged yet, so a new MSS may recompute the initial window.
     pristine: bool,
+    /// The largest FlightSize seen by an ACK in the current window's worth of ACKs, and
+    /// in the previous one; `window_acked` counts bytes towards the next window.
+    peak_flight: usize,
+    last_peak_flight: usize,
+    window_acked: usize,
 }
 
 impl NewReno {
@@ -49,6 +54,9 @@ impl NewReno {
             in_recovery: false,
             after_rto: false,
             pristine: true,
+            peak_flight: 0,
+            last_peak_flight: 0,
+            window_acked: 0,
         }
     }
 
@@ -64,6 +72,29 @@ impl NewReno {
 
     fn two_mss(&self) -> usize {
         self.mss.saturating_mul(2)
+    }
+
+    /// Notes an ACK of `newly_acked` bytes that found `in_flight` bytes outstanding, and
+    /// says whether the window was used enough for the ACK to grow it: the largest flight
+    /// of this or the previous window's worth of ACKs is at least half of cwnd (RFC 7661's
+    /// validated phase, `pipeACK >= cwnd/2`; Linux keeps the same per-window maximum).
+    /// A sender held back by its application or by the peer's window so stops growing
+    /// cwnd at about twice what it uses, and a later loss halves a window the path has
+    /// really carried (without this, cwnd reached tens of MB behind a 256 KiB buffer).
+    pub(super) fn cwnd_limited(&mut self, newly_acked: usize, in_flight: usize) -> bool {
+        self.peak_flight = self.peak_flight.max(in_flight);
+        let limited = self
+            .peak_flight
+            .max(self.last_peak_flight)
+            .saturating_mul(2)
+            >= self.cwnd;
+        self.window_acked = self.window_acked.saturating_add(newly_acked);
+        if self.window_acked >= self.cwnd {
+            self.window_acked = 0;
+            self.last_peak_flight = self.peak_flight;
+            self.peak_flight = 0;
+        }
+        limited
     }
 
     /// Grows the window for an ACK of `newly_acked` new bytes outside recovery. CUBIC
@@ -132,8 +163,11 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
 
-    fn on_ack(&mut self, _now: Instant, newly_acked: usize, _in_flight: usize) {
-        if self.in_recovery || newly_acked == 0 || self.slow_start(newly_acked) {
+    fn on_ack(&mut self, _now: Instant, newly_acked: usize, in_flight: usize) {
+        if self.in_recovery || newly_acked == 0 || !self.cwnd_limited(newly_acked, in_flight) {
+            return;
+        }
+        if self.slow_start(newly_acked) {
             return;
         }
         // Congestion avoidance by byte counting (RFC 5681 §3.1, RECOMMENDED): one SMSS
@@ -405,12 +439,38 @@ mod tests {
     }
 
     #[test]
+    fn a_sender_that_uses_less_than_half_the_window_does_not_grow_it() {
+        // RFC 7661: only a validated (used) window grows.
+        let mut cc = NewReno::new(1000);
+        for _ in 0..100 {
+            cc.on_ack(NOW, 1000, 4000);
+        }
+        assert_eq!(cc.cwnd(), 10_000, "application-limited: no growth");
+        // Half the window in flight is enough, in slow start and in avoidance.
+        cc.on_ack(NOW, 1000, 5000);
+        assert_eq!(cc.cwnd(), 11_000);
+        cc.ssthresh = 11_000;
+        ack_one_rtt(&mut cc, 1000);
+        assert_eq!(cc.cwnd(), 12_000);
+        // The full flight still counts for the next window of ACKs (one more SMSS in
+        // avoidance), then no longer.
+        for _ in 0..30 {
+            cc.on_ack(NOW, 1000, 2000);
+        }
+        assert_eq!(cc.cwnd(), 13_000);
+        for _ in 0..100 {
+            cc.on_ack(NOW, 1000, 2000);
+        }
+        assert_eq!(cc.cwnd(), 13_000);
+    }
+
+    #[test]
     fn a_new_mss_before_any_ack_recomputes_the_initial_window() {
         let mut cc = NewReno::new(536);
         assert_eq!(cc.cwnd(), 5_360);
         cc.set_mss(1460);
         assert_eq!(cc.cwnd(), 14_600);
-        cc.on_ack(NOW, 1460, 1460);
+        cc.on_ack(NOW, 1460, 14_600);
         cc.set_mss(1200);
         assert_eq!(cc.cwnd(), 16_060);
         assert_eq!(cc.mss(), 1200);

@@ -317,9 +317,10 @@ fn a_passive_handshake_that_times_out_returns_the_socket_to_listen() {
 fn after_an_idle_rto_the_congestion_window_restarts() {
     // RFC 5681 §4.1.
     let mut c = Conv::established(plain_config(), 1024, 8192);
-    c.socket.send_slice(&DATA[..3000]).unwrap();
-    c.out_all();
-    c.feed(&seg(1, c.ack(3001)));
+    // Fill the initial window so that its ACK grows it (RFC 7661: a used window).
+    c.socket.send_slice(&DATA[..8000]).unwrap();
+    let flight: usize = c.out_all().iter().map(|s| s.payload.len()).sum();
+    c.feed(&seg(1, c.ack(1 + flight)));
     let grown = c.socket.cwnd();
     c.at_ms(5000);
     c.socket.send_slice(&DATA[..3000]).unwrap();
