@@ -100,10 +100,11 @@ fn tcp_over_ipv6_transfers_both_ways_and_closes_through_the_interface() {
     transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
 }
 
-/// SHLD-19: a bulk receiver ACKs every second full-sized segment, counting segments as
-/// they really are (timestamps shorten them by 12 bytes), not every third.
+/// SHLD-19 with MUST-59: a bulk receiver sends at most one ACK per two full-sized
+/// segments (counting segments as they really are: timestamps shorten them by 12 bytes)
+/// and one per batch that a poll reads, yet keeps the sender's ACK clock going.
 #[test]
-fn a_bulk_receiver_acks_every_second_full_segment() {
+fn a_bulk_receiver_acks_at_most_every_second_full_segment_and_once_per_batch() {
     let (mut a, mut b) = pair();
     let mut server = tcp::Socket::with_capacity(256 * 1024, 4 * 1024);
     server.listen(80).unwrap();
@@ -141,8 +142,13 @@ fn a_bulk_receiver_acks_every_second_full_segment() {
     let data_segments = a.iface.counters().tcp_tx as f64;
     let acks = b.iface.counters().tcp_tx as f64;
     assert!(
-        acks >= data_segments / 2.0 - 5.0 && acks <= data_segments / 2.0 + 20.0,
+        acks <= data_segments / 2.0 + 20.0,
         "{acks} ACKs for {data_segments} segments"
+    );
+    // Batches here are a few dozen segments (what one 100 µs step delivers).
+    assert!(
+        acks >= data_segments / 64.0,
+        "{acks} ACKs for {data_segments} segments: the ACK clock stopped"
     );
 }
 
@@ -202,12 +208,12 @@ fn acks_in(frames: &[Vec<u8>]) -> Vec<u32> {
         .collect()
 }
 
-/// MUST-58, SHLD-19, B2.14: a burst of ten full segments that one poll reads at once is
-/// still ACKed every second segment (no stretch ACK per batch); each out-of-order
-/// segment draws an immediate duplicate ACK; the segment that fills the hole is ACKed
-/// at once.
+/// MUST-58, MUST-59, B2.14: a burst of ten in-order segments that one poll reads at
+/// once is processed whole and ACKed once; each out-of-order segment draws an immediate
+/// duplicate ACK (RFC 5681 §4.2), which also carries the in-order segments before it;
+/// the segment that fills the hole is ACKed at once.
 #[test]
-fn a_burst_read_in_one_poll_is_acked_every_second_segment_and_gaps_at_once() {
+fn a_burst_read_in_one_poll_is_acked_once_and_gaps_at_once() {
     let (mut a, mut b) = pair();
     let mut server = tcp::Socket::with_capacity(64 * 1024, 1024);
     server.listen(80).unwrap();
@@ -239,9 +245,8 @@ fn a_burst_read_in_one_poll_is_acked_every_second_segment_and_gaps_at_once() {
     let before = b.dev.sent.borrow().len();
     b.poll(now);
     let acks = acks_in(&b.dev.sent.borrow()[before..]);
-    let base = acks[0].wrapping_sub(2 * 1448);
-    let expect: Vec<u32> = (1..=5).map(|k| base.wrapping_add(k * 2 * 1448)).collect();
-    assert_eq!(acks, expect, "one ACK per two segments of the burst");
+    assert_eq!(acks.len(), 1, "one ACK for the batch: {acks:?}");
+    let base = acks[0].wrapping_sub(10 * 1448);
     a.poll(now);
 
     // The second burst loses its third segment on the way; it arrives after the rest.
@@ -253,10 +258,9 @@ fn a_burst_read_in_one_poll_is_acked_every_second_segment_and_gaps_at_once() {
     let acks = acks_in(&b.dev.sent.borrow()[before..]);
     let edge = base.wrapping_add(10 * 1448);
     let hole = edge.wrapping_add(2 * 1448);
-    // Two in order (one ACK), then seven out of order: a duplicate ACK each.
-    let mut expect = vec![hole];
-    expect.extend([hole; 7]);
-    assert_eq!(acks, expect);
+    // Two in order (their ACK waits), then seven out of order: a duplicate ACK each,
+    // the first of which also ACKs the two.
+    assert_eq!(acks, [hole; 7]);
     b.dev.incoming().push_back(late);
     let before = b.dev.sent.borrow().len();
     b.poll(now);

@@ -682,6 +682,7 @@ impl InterfaceInner<'_> {
                     let cx = self.tcp_context(now, Some(src));
                     let unacked = tcp.send_queue();
                     let reply = tcp.process(&cx, src, dst, &repr);
+                    self.prompt_answer |= tcp.owes_prompt_ack();
                     // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and
                     // confirms the peer as a reachable neighbour, so that a bulk
                     // transfer is not held up by probes that a lossy link may lose.

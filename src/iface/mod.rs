@@ -184,6 +184,8 @@ struct InterfaceInner<'a> {
     port_counter: u32,
     icmp_tokens: TokenBucket,
     counters: Counters,
+    /// A TCP socket owes an ACK that must not wait for the rest of the batch.
+    prompt_answer: bool,
 }
 
 /// A network interface: one device's worth of addresses, neighbours and policy.
@@ -291,6 +293,7 @@ impl<'a> InterfaceInner<'a> {
             port_counter: rng.next_u32(),
             icmp_tokens,
             counters: Counters::default(),
+            prompt_answer: false,
         }
     }
 }
@@ -431,9 +434,10 @@ impl<'a> Interface<'a> {
             self.inner.counters.rx_frames += 1;
             crate::phy::RxToken::consume(rx, |frame| self.process_frame(now, frame, sockets));
             self.flush_reply(now, device);
-            // A socket that must answer now (a TCP ACK owed for every second full segment,
-            // RFC 9293 §3.8.6.3) answers before the next frame, not once per batch.
-            if sockets.has_ready() {
+            // MUST-59: in-order segments of one batch are all processed before their
+            // one ACK goes out (at the end of the batch). An ACK that must not wait
+            // (out-of-order data, a filled hole, a FIN: RFC 5681 §4.2) goes now.
+            if core::mem::take(&mut self.inner.prompt_answer) && sockets.has_ready() {
                 self.dispatch_sockets(now, device, sockets);
             }
             changed = true;

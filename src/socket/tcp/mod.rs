@@ -327,6 +327,11 @@ pub struct Socket<'a> {
     fast_retransmit: bool,
     /// An ACK is owed now (out-of-order data, FIN, second full segment, ...).
     ack_now: bool,
+    /// The owed ACK must not wait for the rest of the interface's batch: out-of-order
+    /// data, a duplicate, a filled hole, a FIN, the handshake's last ACK (RFC 5681 §4.2).
+    /// An ACK owed only by the every-second-segment count waits, so that one batch of
+    /// in-order segments gets one ACK (MUST-59).
+    ack_prompt: bool,
     /// In-order bytes received since our last ACK (SHLD-19: ACK every 2·RMSS).
     unacked_bytes: usize,
     /// A window-update ACK is owed (receiver SWS, MUST-39).
@@ -406,6 +411,7 @@ impl<'a> Socket<'a> {
             rexmit_ts: None,
             fast_retransmit: false,
             ack_now: false,
+            ack_prompt: false,
             unacked_bytes: 0,
             window_update: false,
             probe_now: false,

@@ -402,6 +402,7 @@ impl Socket<'_> {
         }
         if plan.ack {
             self.ack_now = false;
+            self.ack_prompt = false;
             self.window_update = false;
             self.unacked_bytes = 0;
             self.timers.stop(Timer::DelayedAck);

@@ -250,7 +250,7 @@ impl Socket<'_> {
                 self.snd_wl2 = ack;
                 self.ack_new_data(cx.now, repr, ack);
                 self.state = State::Established;
-                self.ack_now = true;
+                self.ack_promptly();
                 self.accept_text(cx.now, repr.seq_number + 1, repr.payload);
                 None
             }
@@ -602,7 +602,7 @@ impl Socket<'_> {
         self.rcv_nxt += 1;
         self.rcv_edge = self.rcv_edge.max(self.rcv_nxt);
         self.rx_fin = true;
-        self.ack_now = true;
+        self.ack_promptly();
         let fin_acked = self.tx_closed && self.snd_una == self.fin_seq + 1;
         match self.state {
             State::SynReceived | State::Established => self.state = State::CloseWait,
@@ -640,17 +640,30 @@ impl Socket<'_> {
         if offset > 0 {
             // RFC 5681 §4.2: out of order: an immediate (duplicate) ACK.
             self.latest_ooo = Some(seq);
-            self.ack_now = true;
+            self.ack_promptly();
         } else if contiguous == 0 || had_holes {
             // A duplicate, or data filling a hole: ACK at once too.
-            self.ack_now = true;
+            self.ack_promptly();
         } else {
             self.schedule_ack(now, contiguous);
         }
     }
 
+    /// Owes an ACK that goes out before the interface takes its next frame.
+    fn ack_promptly(&mut self) {
+        self.ack_now = true;
+        self.ack_prompt = true;
+    }
+
+    /// Whether the ACK this socket owes must go out before the interface processes the
+    /// rest of its batch of received frames (see `ack_prompt`).
+    pub(crate) fn owes_prompt_ack(&self) -> bool {
+        self.ack_now && self.ack_prompt
+    }
+
     /// SHLD-18/19, MUST-40: delay the ACK of in-order data, but ACK at least every
-    /// second full-sized segment.
+    /// second full-sized segment (MUST-59: within one batch of received frames, the
+    /// interface sends one ACK for all of them).
     fn schedule_ack(&mut self, now: Instant, bytes: usize) {
         self.unacked_bytes = self.unacked_bytes.saturating_add(bytes);
         match self.config.delayed_ack {
