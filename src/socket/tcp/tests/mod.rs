@@ -16,8 +16,8 @@ mod data;
 mod handshake;
 mod hardening;
 mod pair;
-mod shoulds;
 mod sack;
+mod shoulds;
 mod timers;
 mod urgent;
 
