@@ -14,11 +14,20 @@
 //! timestamps, no SACK, no window scaling, keep-alive 1 s, small 512-byte rings, user
 //! timeout 10 s). Then operations, each one tag byte (`tag % 8`) and its arguments:
 //! - 0..=3, a segment: flow (low 3 bits: which 4-tuple; bits 3-4: how SEQ is chosen; bits
-//!   5-6: how ACK is chosen), flags (the 8 TCP flag bits as is), SEQ delta (i8), ACK delta
-//!   (i8), window, options (bit 0 MSS, bits 1-2 its value, bit 3 window scale with shift
-//!   `(opts >> 4) & 15`, bit 4 SACK-permitted, bit 5 timestamps, bit 6 a SACK block,
-//!   bit 7 payload, whose length follows in one byte). Payload bytes are the low byte of
-//!   their own sequence number, so any correct reassembly reads `b[k] = b[0] + k`.
+//!   5-6: how ACK is chosen, among them "the peer's last ACK plus a delta", which makes
+//!   duplicate ACKs; bit 7: an ICMP error instead, see below), flags (the 8 TCP flag bits
+//!   as is), SEQ delta (i8), ACK delta (i8), window, options (bit 0 MSS, bits 1-2 its
+//!   value, bit 3 window scale with shift `(opts >> 4) & 15`, bit 4 SACK-permitted, bit 5
+//!   timestamps, bit 6 SACK blocks, bit 7 payload, whose length follows in one byte).
+//!   With SACK blocks, one byte gives their count and unit and one byte each their place
+//!   around the ACK (`sack_blocks`); with URG, one byte gives the urgent pointer.
+//!   Payload bytes are the low byte of their own sequence number, so any correct
+//!   reassembly reads `b[k] = b[0] + k`.
+//!
+//!   With flow bit 7 the peer's router sends an ICMP error (Destination Unreachable,
+//!   Packet Too Big / Fragmentation Needed, Time Exceeded, Parameter Problem; type and
+//!   code from the window byte) quoting one of our segments on that 4-tuple, whose SEQ is
+//!   chosen as the ACK would be.
 //! - 4, time: one byte `t`, the clock moves `t² · 4` ms (up to 260 s), then a poll.
 //! - 5 and 6, an application call: socket (low 2 bits), call (`>> 2`), one argument byte.
 //! - 7, a short step: one byte of milliseconds, then a poll.
@@ -27,7 +36,10 @@
 //! checksums and no invalid transport; every non-RST segment sent on a connection has
 //! SEQ at or after that connection's ISS; each socket's `debug_invariants()` holds
 //! (SND.UNA <= SND.NXT, in-flight bounded by the ring, the SACK scoreboard's ranges
-//! sorted, disjoint and within SND.UNA..SND.NXT, its size fixed by its type, ...); rings
+//! sorted, disjoint and within SND.UNA..SND.NXT, its size fixed by its type, RFC 6675's
+//! RecoveryPoint within SND.UNA..=SND.NXT and past SND.UNA in recovery, RescueRxt not
+//! beyond SND.NXT, no RFC 6675 state without SACK, RCV.UP ahead of the read point by at
+//! most a window and a pointer, SND.UP within the queued data, ...); rings
 //! stay within capacity; the application never reads more bytes than the fuzzed peers
 //! sent, and what it reads is one consistent byte stream per connection.
 
@@ -42,10 +54,12 @@ use skiff::socket::{SocketHandle, SocketSet};
 use skiff::time::{Duration, Instant};
 use skiff::wire::{
     ArpOperation, ArpPacket, ArpRepr, ChecksumCapabilities, ETHERNET_MIN_FRAME_LEN,
-    EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IPV6_HEADER_LEN, Icmpv6Packet,
-    Icmpv6Repr, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, Ipv6Address, Ipv6Packet,
-    Ipv6Repr, NdiscLinkLayerAddress, NdiscRepr, SeqNumber, TcpFlags, TcpPacket, TcpRepr,
-    TcpTimestampRepr, frame,
+    EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IPV6_HEADER_LEN,
+    Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4ParamProblem, Icmpv4Repr, Icmpv4TimeExceeded,
+    Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6ParamProblem, Icmpv6Repr, Icmpv6TimeExceeded,
+    IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, Ipv6Address, Ipv6Packet, Ipv6Repr,
+    NdiscLinkLayerAddress, NdiscRepr, SeqNumber, TcpFlags, TcpPacket, TcpRepr, TcpTimestampRepr,
+    frame,
 };
 
 use crate::iface::{FuzzDevice, OUR_MAC};
@@ -76,6 +90,8 @@ struct Seen {
     snd_end: Option<SeqNumber>,
     /// The last ACK number sent: the socket's RCV.NXT.
     ack: Option<SeqNumber>,
+    /// The last ACK number the peer sent on this connection (for duplicate ACKs).
+    peer_ack: Option<SeqNumber>,
     /// The last TSval sent, echoed back.
     tsval: u32,
     /// The window field of the last segment sent.
@@ -323,10 +339,31 @@ impl Harness {
         let snd_end = seen.snd_end.unwrap_or(SeqNumber(0));
         let ack = match (f >> 5) & 3 {
             0 => off(snd_end, ack_delta),
-            1 => snd_end,
+            1 => off(seen.peer_ack.unwrap_or(snd_end), ack_delta),
             2 => off(seen.iss.unwrap_or(SeqNumber(0)), ack_delta),
             _ => off(snd_end, ack_delta * 4096),
         };
+        if f & 0x80 != 0 {
+            // An ICMP error quoting one of our segments, its SEQ chosen like an ACK.
+            self.icmp_error(key, ack, w, window_len(w));
+            return;
+        }
+        let sack_ranges = if opts & 0x40 != 0 {
+            sack_blocks(ack, rest)
+        } else {
+            [None; 4]
+        };
+        let urgent_pointer = if flags.contains(TcpFlags::URG) {
+            let u = take(rest);
+            u16::from(u) << (u32::from(u & 3) * 4)
+        } else {
+            0
+        };
+        if flags.contains(TcpFlags::ACK) {
+            if let Some(seen) = self.seen.get_mut(&key) {
+                seen.peer_ack = Some(ack);
+            }
+        }
         let mss = [1, 64, 536, 1460][usize::from((opts >> 1) & 3)];
         let payload: Vec<u8> = (0..payload_len)
             .map(|i| {
@@ -336,11 +373,7 @@ impl Harness {
         if opts & 0x20 != 0 {
             self.peer_ts = self.peer_ts.wrapping_add(u32::from(w) + 1);
         }
-        let window_len = if w < 32 {
-            u16::from(w)
-        } else {
-            u16::from(w) * 257
-        };
+        let window_len = window_len(w);
         let repr = TcpRepr {
             src_port: key.1,
             dst_port: key.2,
@@ -351,20 +384,100 @@ impl Harness {
             window_scale: (opts & 0x08 != 0).then_some((opts >> 4) & 15),
             max_seg_size: (opts & 0x01 != 0).then_some(mss),
             sack_permitted: opts & 0x10 != 0,
-            sack_ranges: if opts & 0x40 != 0 {
-                let left = off(snd_end, ack_delta * 64);
-                [Some((left.0, (left + 536).0)), None, None, None]
-            } else {
-                [None; 4]
-            },
+            sack_ranges,
             timestamp: (opts & 0x20 != 0).then_some(TcpTimestampRepr {
                 tsval: self.peer_ts,
                 tsecr: seen.tsval,
             }),
-            urgent_pointer: 0,
+            urgent_pointer,
             payload: &payload,
         };
         self.feed(key, &repr);
+    }
+
+    /// An ICMP error from the peer's router about our segment on flow `key` that began at
+    /// `seq`: its type and code picked by `kind`, an MTU (where the type has one) of `mtu`.
+    fn icmp_error(&mut self, key: Key, seq: SeqNumber, kind: u8, mtu: u16) {
+        let (peer, us) = addrs(key.0);
+        // The first 8 bytes of the quoted segment: ports, then SEQ.
+        let mut quoted = [0u8; 8];
+        quoted[..2].copy_from_slice(&key.2.to_be_bytes());
+        quoted[2..4].copy_from_slice(&key.1.to_be_bytes());
+        quoted[4..].copy_from_slice(&seq.0.to_be_bytes());
+        let code = kind >> 3;
+        let mut buf;
+        if let (IpAddress::V6(peer), IpAddress::V6(us)) = (peer, us) {
+            let header = Ipv6Repr {
+                src_addr: us,
+                dst_addr: peer,
+                next_header: IpProtocol::Tcp,
+                payload_len: 40,
+                hop_limit: 64,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            let data = &quoted[..];
+            let repr = match kind & 3 {
+                0 => Icmpv6Repr::DstUnreachable {
+                    reason: Icmpv6DstUnreachable::from(code & 7),
+                    header,
+                    data,
+                },
+                1 => Icmpv6Repr::PktTooBig {
+                    mtu: u32::from(mtu),
+                    header,
+                    data,
+                },
+                2 => Icmpv6Repr::TimeExceeded {
+                    reason: Icmpv6TimeExceeded::from(code & 1),
+                    header,
+                    data,
+                },
+                _ => Icmpv6Repr::ParamProblem {
+                    reason: Icmpv6ParamProblem::from(code & 3),
+                    pointer: u32::from(mtu),
+                    header,
+                    data,
+                },
+            };
+            buf = vec![0u8; repr.buffer_len()];
+            repr.emit(
+                &PEER6,
+                &US6,
+                &mut Icmpv6Packet::new_unchecked(&mut buf[..]),
+                &ChecksumCapabilities::default(),
+            );
+            self.push(ip_frame(true, IpProtocol::Icmpv6, 64, &buf));
+        } else {
+            let header = Ipv4Repr::new(US4, PEER4, IpProtocol::Tcp, 40, 64);
+            let data = &quoted[..];
+            let repr = match kind & 3 {
+                0 | 1 => Icmpv4Repr::DstUnreachable {
+                    reason: Icmpv4DstUnreachable::from(code & 15),
+                    next_hop_mtu: mtu,
+                    header,
+                    data,
+                },
+                2 => Icmpv4Repr::TimeExceeded {
+                    reason: Icmpv4TimeExceeded::from(code & 1),
+                    header,
+                    data,
+                },
+                _ => Icmpv4Repr::ParamProblem {
+                    reason: Icmpv4ParamProblem::from(code & 3),
+                    pointer: mtu as u8,
+                    header,
+                    data,
+                },
+            };
+            buf = vec![0u8; repr.buffer_len()];
+            repr.emit(
+                &mut Icmpv4Packet::new_unchecked(&mut buf[..]),
+                &ChecksumCapabilities::default(),
+            );
+            self.push(ip_frame(false, IpProtocol::Icmp, 64, &buf));
+        }
+        self.step(Duration::ZERO);
     }
 
     /// One application call on socket `which & 3`.
@@ -525,6 +638,7 @@ impl Harness {
         if syn && seen.iss.is_none_or(|iss| iss != repr.seq_number) {
             seen.iss = Some(repr.seq_number);
             seen.snd_end = None;
+            seen.peer_ack = None;
         }
         if let Some(iss) = seen.iss {
             assert!(
@@ -563,6 +677,32 @@ impl App {
             self.next_byte = Some(b.wrapping_add(1));
         }
     }
+}
+
+/// The window field for the fuzzed byte `w`: small values as is, larger ones spread out.
+fn window_len(w: u8) -> u16 {
+    if w < 32 {
+        u16::from(w)
+    } else {
+        u16::from(w) * 257
+    }
+}
+
+/// Up to four SACK blocks around the segment's ACK number: one byte gives their count
+/// (low 2 bits, plus one) and unit (bits 2-3: 536, 64, 1460 or 1 bytes); one byte per
+/// block gives its left edge (`>> 2`, in units from one below the ACK, so a D-SACK too)
+/// and length (low 2 bits, plus one, in units).
+fn sack_blocks(ack: SeqNumber, rest: &mut &[u8]) -> [Option<(u32, u32)>; 4] {
+    let s = take(rest);
+    let unit = [536, 64, 1460, 1][usize::from((s >> 2) & 3)];
+    let mut blocks = [None; 4];
+    for block in blocks.iter_mut().take(usize::from(s & 3) + 1) {
+        let b = take(rest);
+        let left = off(ack, (i32::from(b >> 2) - 1) * unit);
+        let right = off(left, (i32::from(b & 3) + 1) * unit);
+        *block = Some((left.0, right.0));
+    }
+    blocks
 }
 
 /// `s` moved by a signed `d` (wrapping, as sequence space does).

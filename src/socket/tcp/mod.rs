@@ -823,8 +823,16 @@ impl<'a> Socket<'a> {
         if self.state.is_synchronized() {
             check(self.irs < self.rcv_nxt, "RCV.NXT not past IRS")?;
         }
-        // B4.8: the scoreboard is bounded by its type; its ranges lie in SND.UNA..SND.NXT.
-        self.sack.scoreboard().check(self.snd_una, self.snd_max)?;
+        // B4.8: the scoreboard is bounded by its type; its ranges lie in SND.UNA..SND.NXT;
+        // RecoveryPoint and RescueRxt too.
+        self.sack.check(self.snd_una, self.snd_max)?;
+        if self.state.is_synchronized() {
+            check(
+                self.sack_ok || self.sack == SackRecovery::new(),
+                "RFC 6675 state on a connection without SACK",
+            )?;
+        }
+        self.check_urgent()?;
         Ok(())
     }
 

@@ -217,6 +217,11 @@ impl Socket<'_> {
             _ => self.timestamps = None,
         }
         self.sack_ok = self.sack_ok && repr.sack_permitted;
+        if !self.sack_ok {
+            // A SYN timeout recorded a RecoveryPoint while SACK was only offered: the
+            // connection goes on without RFC 6675, so drop what it left behind.
+            self.sack = Default::default();
+        }
         self.snd_wnd = usize::from(repr.window_len);
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = repr.seq_number;

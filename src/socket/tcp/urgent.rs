@@ -52,6 +52,29 @@ impl Socket<'_> {
         self.urgent_signal = true;
     }
 
+    /// The invariants of the urgent marks, for [`debug_invariants`](Self::debug_invariants):
+    /// RCV.UP, while kept, lies ahead of the next byte to read, by at most the receive
+    /// ring plus the largest pointer field (a segment starts at most a window ahead);
+    /// SND.UP, while kept, lies after the ISS and within the data queued so far.
+    pub(super) fn check_urgent(&self) -> Result<(), &'static str> {
+        if let Some(up) = self.rcv_up {
+            let ahead = up.bytes_since(self.read_seq()).unwrap_or(0);
+            let reach = self
+                .rx_buffer
+                .capacity()
+                .saturating_add(2 * MAX_URGENT_FIELD);
+            if ahead == 0 || ahead > reach {
+                return Err("RCV.UP not ahead of the read point within a window and a pointer");
+            }
+        }
+        if let Some(up) = self.snd_up {
+            if up <= self.iss || up > self.data_seq() + self.tx_buffer.len() {
+                return Err("SND.UP outside the data queued");
+            }
+        }
+        Ok(())
+    }
+
     /// The sequence number of the next byte the application will read.
     fn read_seq(&self) -> SeqNumber {
         let fin = usize::from(self.rx_fin);

@@ -242,6 +242,7 @@ impl LossRecovery {
     ) -> AckAction {
         self.dup_acks = 0;
         if !cc.in_recovery() {
+            self.forget_passed_recover(ack);
             cc.on_ack(now, newly_acked, in_flight);
             return AckAction::Continue;
         }
@@ -254,8 +255,18 @@ impl LossRecovery {
             }
             _ => {
                 cc.on_recovery_exit();
+                self.forget_passed_recover(ack);
                 AckAction::Continue
             }
+        }
+    }
+
+    /// Once the cumulative ACK covers more than `recover`, `recover` has no more to say
+    /// (step 2 would allow a fast retransmit either way): forget it, so that a stale
+    /// mark 2^31 bytes behind does not compare as "ahead" and forbid fast retransmit.
+    fn forget_passed_recover(&mut self, ack: SeqNumber) {
+        if self.recover_end.is_some_and(|end| ack > end) {
+            self.recover_end = None;
         }
     }
 

@@ -600,6 +600,13 @@ impl SackRecovery {
             } else if !self.in_recovery && a.newly_acked > 0 {
                 cc.on_ack(now, a.newly_acked, in_flight);
             }
+            if past_point && !self.sends_by_scoreboard() {
+                // SND.UNA reached RecoveryPoint: forget it (and RescueRxt) rather than
+                // keep a stale mark that, once 2^31 bytes later the sequence space
+                // compares it as "ahead" again, would forbid recovery for 2 GiB.
+                self.recovery_point = None;
+                self.rescue_rxt = None;
+            }
         }
         let duplicate = new_bytes > 0 || (a.plain_duplicate && !any_block);
         if !duplicate || self.sends_by_scoreboard() || !self.may_enter_recovery(a.ack) {
@@ -618,6 +625,28 @@ impl SackRecovery {
             out.retransmit_first = true;
         }
         out
+    }
+
+    /// The invariants: the scoreboard's (see [`Scoreboard::check`]); RecoveryPoint, while
+    /// remembered, lies in `[una, high_data]` and, in recovery, past `una`; a timeout's
+    /// resending has a RecoveryPoint; RescueRxt is never beyond `high_data`.
+    pub fn check(&self, una: SeqNumber, high_data: SeqNumber) -> Result<(), &'static str> {
+        self.scoreboard.check(una, high_data)?;
+        if let Some(point) = self.recovery_point {
+            if point < una || point > high_data {
+                return Err("RecoveryPoint outside SND.UNA..=SND.NXT");
+            }
+        }
+        if self.in_recovery && self.recovery_point.is_none_or(|p| p <= una) {
+            return Err("in recovery with SND.UNA at or past RecoveryPoint");
+        }
+        if self.after_rto && self.recovery_point.is_none() {
+            return Err("resending after a timeout without a RecoveryPoint");
+        }
+        if self.rescue_rxt.is_some_and(|r| r > high_data) {
+            return Err("RescueRxt beyond SND.NXT");
+        }
+        Ok(())
     }
 
     /// B4.14/B4.15: no new recovery until SND.UNA passes RecoveryPoint.

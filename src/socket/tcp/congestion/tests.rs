@@ -156,3 +156,30 @@ fn sequence_numbers_wrapping_around_zero_keep_recover_ordered() {
     assert_eq!(a, AckAction::Continue);
     assert!(!cc.in_recovery());
 }
+
+#[test]
+fn fast_retransmit_still_works_two_gib_after_the_last_recovery() {
+    // `recover` must not come back "ahead" once the sequence space has moved on by
+    // 2^31 bytes: an old mark would forbid fast retransmit for the next 2 GiB.
+    let mut cc = Congestion::new(CongestionAlgorithm::NewReno, MSS);
+    let mut lr = LossRecovery::new();
+    let mut una = seq(1000);
+    for _ in 0..3 {
+        lr.on_dup_ack(&mut cc, una, una + 10_000usize, 10_000);
+    }
+    assert!(cc.in_recovery());
+    una += 10_000usize;
+    lr.on_new_ack(&mut cc, Instant::ZERO, una, 10_000, 10_000);
+    assert!(!cc.in_recovery());
+    // 2^31 + 5000 bytes later, in acknowledgements of 2^28 bytes.
+    for step in [1usize << 28; 8].into_iter().chain([5000]) {
+        una += step;
+        lr.on_new_ack(&mut cc, Instant::ZERO, una, step, 10_000);
+    }
+    let mut action = AckAction::Continue;
+    for _ in 0..3 {
+        action = lr.on_dup_ack(&mut cc, una, una + 10_000usize, 10_000);
+    }
+    assert_eq!(action, AckAction::RetransmitFirstUnacked);
+    assert!(cc.in_recovery());
+}

@@ -99,6 +99,26 @@ fn without_a_lost_syn_the_first_flight_is_the_initial_window() {
 }
 
 #[test]
+fn syn_timeouts_leave_no_sack_recovery_state_when_the_syn_ack_refuses_sack() {
+    // Found by fuzzing (tcp_conversation): SACK is only offered in SYN-SENT, yet the
+    // SYN's timeouts went to the RFC 6675 state, where a RecoveryPoint stayed behind on
+    // a connection that then ran without SACK.
+    let config = TcpConfig {
+        sack: true,
+        ..plain_config()
+    };
+    let (mut c, syn) = Conv::active(config, 64, 64);
+    assert_eq!(c.at_ms(1000).out(), Some(syn));
+    assert_eq!(c.at_ms(3000).out(), Some(syn));
+    c.at_ms(3500);
+    c.feed(&with(seg(0, c.ack(1)), TcpFlags::SYN));
+    assert_eq!(c.socket.state(), State::Established);
+    assert!(!c.socket.sack_ok);
+    assert_eq!(c.socket.sack, SackRecovery::new());
+    assert_eq!(c.socket.debug_invariants(), Ok(()));
+}
+
+#[test]
 fn three_duplicate_acks_trigger_a_fast_retransmit() {
     // B2 (RFC 5681 §3.2), via the congestion controller.
     let mut c = Conv::established(plain_config(), 1024, 8192);

@@ -275,3 +275,52 @@ fn a_timeout_clears_the_scoreboard_and_blocks_recovery_until_recovery_point() {
     assert!(!out.retransmit_first);
     assert_eq!(rec.scoreboard().sacked(), &[r(1000, 5000)]);
 }
+
+#[test]
+fn sack_recovery_still_starts_two_gib_after_the_last_one() {
+    // RecoveryPoint must not come back "ahead" of SND.UNA once the sequence space has
+    // moved on by 2^31 bytes: a stale point would forbid recovery for the next 2 GiB.
+    let mut cc = Congestion::new(CongestionAlgorithm::NewReno, MSS);
+    let mut rec = SackRecovery::new();
+    let now = Instant::ZERO;
+    let a = dup_ack();
+    assert!(
+        rec.on_ack(&mut cc, now, &a, [r(1000, 4000)])
+            .retransmit_first
+    );
+    let mut una = s(0);
+    let mut high_data = s(10_000);
+    // Recovery ends at 10 000, then 2^31 + 5000 bytes go by in ACKs of 2^28 bytes.
+    for step in [10_000usize].into_iter().chain([1 << 28; 8]).chain([5000]) {
+        let ack = una + step;
+        let x = SackAck {
+            una,
+            ack,
+            high_data,
+            newly_acked: step,
+            plain_duplicate: false,
+            ..a
+        };
+        rec.on_ack(&mut cc, now, &x, []);
+        assert!(rec.check(ack, high_data).is_ok());
+        una = ack;
+        high_data = una + 10_000usize;
+    }
+    assert!(!rec.in_recovery());
+    let dup = SackAck {
+        una,
+        ack: una,
+        high_data,
+        ..a
+    };
+    let started = (1..=3u32).any(|k| {
+        let block = SeqRange {
+            start: una + (k as usize) * MSS,
+            end: una + (k as usize + 1) * MSS,
+        };
+        rec.on_ack(&mut cc, now, &dup, [block]).retransmit_first
+    });
+    assert!(started);
+    assert!(rec.in_recovery());
+    assert!(rec.check(una, high_data).is_ok());
+}
