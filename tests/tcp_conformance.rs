@@ -589,3 +589,75 @@ fn segments_carry_the_sockets_dscp_which_may_change_mid_connection() {
     let syn = out.iter().find(|f| tcp_of(f).3.flags == TcpFlags::SYN);
     assert_eq!(dscp_of(syn.expect("the SYN again")), 46);
 }
+
+/// An ICMPv4 Fragmentation Needed (type 3, code 4) about `ours`, reporting `mtu`.
+fn frag_needed_about(ours: &TcpRepr<'_>, mtu: u16) -> Vec<u8> {
+    let quoted = tcp(v4(1).into(), v4(2).into(), ours);
+    let mut icmp = vec![3, 4, 0, 0, 0, 0];
+    icmp.extend(mtu.to_be_bytes());
+    icmp.extend(ipv4(ip4(v4(1), v4(2), IpProtocol::Tcp), &quoted[..8]));
+    let sum = checksum::finish(checksum::sum(&icmp));
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    frame4(ip4(v4(2), v4(1), IpProtocol::Icmp), &icmp)
+}
+
+#[test]
+fn a_fragmentation_needed_shrinks_the_segments_which_carry_df_and_resends_at_once() {
+    // B7.1 (DF on every IPv4 segment), B7.2 (a validated report lowers the path MTU),
+    // B7.6 (the dropped data is resent at once, cut to the new size; not congestion).
+    let mut s = Script::new();
+    s.learn_peer();
+    let h = listener(&mut s, 80);
+    let out = s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::SYN, 0, None),
+    ));
+    let (_, _, _, synack) = tcp_of(only(&out));
+    let ack = peer_seg(40000, 80, TcpFlags::empty(), 1, Some(synack.seq_number + 1));
+    s.exchange(from_peer(v4(2), &ack));
+    // Mid-transfer: some data is acknowledged (so the window is no longer the initial
+    // one, which RFC 6928 computes from the MSS), more is in flight.
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    socket.send_slice(&[5u8; 500]).unwrap();
+    drop(socket);
+    let out = s.poll();
+    let (_, _, _, first) = tcp_of(only(&out));
+    let acked = first.seq_number + first.payload.len();
+    let ack = peer_seg(40000, 80, TcpFlags::empty(), 1, Some(acked));
+    s.exchange(from_peer(v4(2), &ack));
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    socket.send_slice(&[5u8; 2000]).unwrap();
+    drop(socket);
+    let sent = s.poll();
+    assert!(!sent.is_empty());
+    for f in &sent {
+        match dissect(f).network {
+            Network::Ipv4(ip) => assert!(ip.dont_frag, "B7.1: DF set"),
+            _ => panic!("not IPv4"),
+        }
+    }
+    let first = tcp_of(&sent[0]).3;
+    let (cwnd, rto) = {
+        let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+        (socket.cwnd(), socket.rto())
+    };
+    // A router on the way can only carry 300-byte packets.
+    let resent = s.exchange(frag_needed_about(&first, 300));
+    assert!(!resent.is_empty(), "resent at once, not after the RTO");
+    let mut next = first.seq_number;
+    for f in &resent {
+        assert!(
+            f.len() <= 14 + 300,
+            "a {}-byte frame after the report",
+            f.len()
+        );
+        let (_, _, _, seg) = tcp_of(f);
+        assert_eq!(seg.seq_number, next, "in order from SND.UNA");
+        next += seg.payload.len();
+    }
+    let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.path_mss(), 300 - 40);
+    assert_eq!((socket.cwnd(), socket.rto()), (cwnd, rto), "not congestion");
+    assert_eq!(socket.counters().timeouts, 0);
+    assert_eq!(socket.counters().path_mtu_lowered, 1);
+}

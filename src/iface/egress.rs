@@ -788,9 +788,13 @@ impl InterfaceInner<'_> {
         let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
             return Err(DispatchError::Dropped);
         };
-        // MUST-48, SHLD-22: the socket's DSCP, unchanged; ECN bits stay 0.
+        // MUST-48, SHLD-22: the socket's DSCP, unchanged; ECN bits stay 0. B7.1: path
+        // MTU discovery, so IPv4 segments carry DF (routers report, never fragment).
         match &mut ip {
-            IpRepr::Ipv4(v4) => v4.dscp = dscp & 0x3f,
+            IpRepr::Ipv4(v4) => {
+                v4.dscp = dscp & 0x3f;
+                v4.dont_frag = true;
+            }
             IpRepr::Ipv6(v6) => v6.traffic_class = (dscp & 0x3f) << 2,
         }
         let caps = self.caps.checksum;

@@ -78,7 +78,14 @@ impl InterfaceInner<'_> {
                     IpAddress::V4(header.dst_addr),
                     header.next_header,
                 );
-                deliver_error(sockets, IpAddress::V4(ip.src_addr), quoted, data, payload);
+                deliver_error(
+                    sockets,
+                    now,
+                    IpAddress::V4(ip.src_addr),
+                    quoted,
+                    data,
+                    payload,
+                );
             }
         }
     }
@@ -141,7 +148,14 @@ impl InterfaceInner<'_> {
                     IpAddress::V6(header.dst_addr),
                     header.next_header,
                 );
-                deliver_error(sockets, IpAddress::V6(ip.src_addr), quoted, data, payload);
+                deliver_error(
+                    sockets,
+                    now,
+                    IpAddress::V6(ip.src_addr),
+                    quoted,
+                    data,
+                    payload,
+                );
             }
             _ => self.counters.icmpv6_errors_rx += 1,
         }
@@ -243,8 +257,23 @@ impl InterfaceInner<'_> {
 /// socket (D1.6, RFC 1122 §4.1.3.3) by its port, a TCP connection (MUST-54) by its
 /// 4-tuple together with the quoted sequence number. `message` is the whole ICMP message,
 /// for its type and code.
+/// The next-hop MTU of a Fragmentation Needed (RFC 1191 §4: the low 16 bits of the
+/// word after the checksum) or a Packet Too Big (RFC 4443 §3.2: that whole word).
+fn next_hop_mtu(remote: IpAddress, message: &[u8]) -> Option<u32> {
+    match (remote, message) {
+        (IpAddress::V4(_), [3, 4, _, _, _, _, hi, lo, ..]) => {
+            Some(u32::from(u16::from_be_bytes([*hi, *lo])))
+        }
+        (IpAddress::V6(_), [2, _, _, _, a, b, c, d, ..]) => {
+            Some(u32::from_be_bytes([*a, *b, *c, *d]))
+        }
+        _ => None,
+    }
+}
+
 fn deliver_error(
     sockets: &mut SocketSet<'_>,
+    now: Instant,
     from: IpAddress,
     (local, remote, protocol): (IpAddress, IpAddress, IpProtocol),
     quoted_data: &[u8],
@@ -260,6 +289,7 @@ fn deliver_error(
         remote: core::net::SocketAddr::new(remote, remote_port),
         icmp_type: kind[0],
         icmp_code: kind[1],
+        next_hop_mtu: next_hop_mtu(remote, message),
     };
     let handle = match protocol {
         IpProtocol::Udp => {
@@ -288,7 +318,7 @@ fn deliver_error(
             // RFC 792/4443: at least 8 bytes of the segment are quoted: ports, then SEQ.
             if let Some(seq) = quoted_data.get(4..8) {
                 let seq = SeqNumber(u32::from_be_bytes([seq[0], seq[1], seq[2], seq[3]]));
-                tcp.process_icmp_error(report, seq);
+                tcp.process_icmp_error(now, report, seq);
             }
         }
         _ => {}

@@ -137,6 +137,9 @@ pub struct IcmpErrorReport {
     pub icmp_type: u8,
     /// The code.
     pub icmp_code: u8,
+    /// The MTU that an ICMPv4 Fragmentation Needed (type 3, code 4; RFC 1191 §4) or an
+    /// ICMPv6 Packet Too Big (type 2) reports for the next hop; `None` for other errors.
+    pub next_hop_mtu: Option<u32>,
 }
 
 /// Shared bookkeeping of `dispatch` across the datagram sockets: what to do with the

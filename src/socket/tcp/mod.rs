@@ -34,6 +34,7 @@ mod error;
 mod keepalive;
 mod listener;
 mod options;
+mod pmtu;
 mod recovery;
 pub mod rtt;
 mod send;
@@ -231,6 +232,8 @@ pub struct TcpCounters {
     /// ICMP errors ignored: they quoted a sequence number outside `[SND.UNA, SND.NXT)`
     /// (RFC 5927 §4.1) or arrived in a state without segments in flight.
     pub icmp_errors_ignored: u64,
+    /// Times a validated Packet Too Big lowered the path MTU (B7.2).
+    pub path_mtu_lowered: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.
@@ -292,8 +295,12 @@ pub struct Socket<'a> {
     remote_mss: usize,
     /// The MSS we advertised.
     local_mss: usize,
-    /// The largest payload the interface could carry when the connection opened.
+    /// The largest payload the path carries: the interface's when the connection opened
+    /// (`iface_mss`), lowered by validated Packet Too Big messages (B7).
     path_mss: usize,
+    iface_mss: usize,
+    /// When a Packet Too Big last lowered `path_mss`, so that the estimate ages (B7.5).
+    pmtu_lowered_at: Option<Instant>,
     timestamps: Option<Timestamps>,
     /// SACK-permitted both ways (RFC 2018 §2).
     sack_ok: bool,
@@ -395,6 +402,8 @@ impl<'a> Socket<'a> {
             remote_mss: 536,
             local_mss: usize::from(config.mss),
             path_mss: 536,
+            iface_mss: 536,
+            pmtu_lowered_at: None,
             timestamps: None,
             sack_ok: false,
             latest_ooo: None,

@@ -71,6 +71,7 @@ impl Socket<'_> {
     {
         let now = cx.now;
         self.on_timers(now);
+        self.age_path_mtu(now);
         let (Some(local), Some(remote)) = (self.local, self.remote) else {
             return Ok(());
         };

@@ -11,11 +11,12 @@
 //! exception, the choice of RFC 5927 §4.2 (and Linux): a hard error during connection
 //! setup (SYN-SENT) refuses the connection. Hard errors are IPv4 Destination Unreachable
 //! codes 2 (protocol) and 3 (port), and ICMPv6 Destination Unreachable code 4 (port).
-//! IPv4 code 4 (fragmentation needed) and ICMPv6 Packet Too Big belong to path MTU
-//! discovery, which is not implemented yet: they are reported as soft errors.
+//! IPv4 code 4 (fragmentation needed) and ICMPv6 Packet Too Big also feed path MTU
+//! discovery (`pmtu.rs`, CONFORMANCE B7).
 
 use super::{CloseReason, Socket, State};
 use crate::socket::IcmpErrorReport;
+use crate::time::Instant;
 use crate::wire::SeqNumber;
 
 /// ICMPv4 Destination Unreachable.
@@ -35,7 +36,12 @@ fn is_hard(report: &IcmpErrorReport) -> bool {
 impl Socket<'_> {
     /// MUST-54: an ICMP error that quotes one of this connection's segments, starting at
     /// `seq`.
-    pub(crate) fn process_icmp_error(&mut self, report: IcmpErrorReport, seq: SeqNumber) {
+    pub(crate) fn process_icmp_error(
+        &mut self,
+        now: Instant,
+        report: IcmpErrorReport,
+        seq: SeqNumber,
+    ) {
         let open = self.state == State::SynSent || self.state.is_synchronized();
         let sent_unacked = self.snd_una <= seq && seq < self.snd_max;
         if !open || !sent_unacked {
@@ -44,6 +50,9 @@ impl Socket<'_> {
         }
         self.counters.icmp_errors = self.counters.icmp_errors.wrapping_add(1);
         self.soft_error = Some(report);
+        if let Some(mtu) = report.next_hop_mtu {
+            self.on_packet_too_big(now, report.remote.ip(), mtu);
+        }
         if self.state == State::SynSent && is_hard(&report) {
             self.enter_closed(Some(CloseReason::Refused));
         }

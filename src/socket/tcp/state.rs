@@ -201,6 +201,8 @@ impl Socket<'_> {
             .map_or(options::default_send_mss(remote_ip), usize::from)
             .max(88);
         self.path_mss = usize::from(cx.mss).max(88);
+        self.iface_mss = self.path_mss;
+        self.pmtu_lowered_at = None;
         match (self.config.window_scale, repr.window_scale) {
             (true, Some(shift)) => {
                 // B3.2: a shift above 14 is treated as 14.

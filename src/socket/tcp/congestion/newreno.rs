@@ -82,6 +82,10 @@ impl NewReno {
     /// cwnd at about twice what it uses, and a later loss halves a window the path has
     /// really carried (without this, cwnd reached tens of MB behind a 256 KiB buffer).
     pub(super) fn cwnd_limited(&mut self, newly_acked: usize, in_flight: usize) -> bool {
+        // Any ACK of new data ends the initial window's pristine state and the timeout's
+        // aftermath, used or not.
+        self.after_rto = false;
+        self.pristine = false;
         self.peak_flight = self.peak_flight.max(in_flight);
         let limited = self
             .peak_flight

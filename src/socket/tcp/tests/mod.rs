@@ -16,6 +16,7 @@ mod data;
 mod handshake;
 mod hardening;
 mod pair;
+mod pmtu;
 mod sack;
 mod shoulds;
 mod timers;
