@@ -77,6 +77,14 @@ small_error!(
 );
 
 small_error!(
+    /// Why replacing a socket's buffers failed.
+    BufferError {
+        /// The socket is not CLOSED: a connection's data lives in its rings.
+        InvalidState => "buffers can only be replaced while the socket is closed",
+    }
+);
+
+small_error!(
     /// Why `close` failed.
     CloseError {
         /// The socket is already CLOSED.

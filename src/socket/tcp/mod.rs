@@ -47,7 +47,9 @@ mod urgent;
 mod tests;
 
 pub use self::congestion::{CongestionAlgorithm, CongestionControl};
-pub use self::error::{CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError};
+pub use self::error::{
+    BufferError, CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError,
+};
 pub use self::listener::{Listener, ListenerCounters, ListenerSlot};
 pub use self::rtt::{RttConfig, RttEstimator};
 pub(crate) use self::state::rst_reply;
@@ -445,6 +447,44 @@ impl<'a> Socket<'a> {
             RingBuffer::new(alloc::vec![0u8; rx_bytes]),
             RingBuffer::new(alloc::vec![0u8; tx_bytes]),
         )
+    }
+
+    /// Replaces the receive and send rings, the socket's buffer sizes (what
+    /// `SO_RCVBUF`/`SO_SNDBUF` set elsewhere), and returns the old ones with whatever
+    /// they still held. Only while CLOSED: the next open offers a window (and a window
+    /// scale) for the new receive ring. Errors: `InvalidState` in any other state (the
+    /// rings given are returned inside the error's tuple, untouched).
+    #[allow(clippy::type_complexity)]
+    pub fn replace_buffers(
+        &mut self,
+        rx_buffer: RingBuffer<'a, u8>,
+        tx_buffer: RingBuffer<'a, u8>,
+    ) -> Result<
+        (RingBuffer<'a, u8>, RingBuffer<'a, u8>),
+        (BufferError, RingBuffer<'a, u8>, RingBuffer<'a, u8>),
+    > {
+        if self.state != State::Closed {
+            return Err((BufferError::InvalidState, rx_buffer, tx_buffer));
+        }
+        self.assembler = Assembler::new();
+        let rx = core::mem::replace(&mut self.rx_buffer, rx_buffer);
+        let tx = core::mem::replace(&mut self.tx_buffer, tx_buffer);
+        Ok((rx, tx))
+    }
+
+    /// [`replace_buffers`](Self::replace_buffers) with newly allocated rings of
+    /// `rx_bytes` and `tx_bytes`.
+    #[cfg(feature = "alloc")]
+    pub fn set_buffer_sizes(
+        &mut self,
+        rx_bytes: usize,
+        tx_bytes: usize,
+    ) -> Result<(), BufferError> {
+        let rx = RingBuffer::new(alloc::vec![0u8; rx_bytes]);
+        let tx = RingBuffer::new(alloc::vec![0u8; tx_bytes]);
+        self.replace_buffers(rx, tx)
+            .map(drop)
+            .map_err(|(e, _, _)| e)
     }
 
     /// The configuration.

@@ -311,3 +311,25 @@ fn draining_a_full_receive_buffer_sends_a_window_update() {
     );
     c.expect_silence();
 }
+
+#[test]
+fn buffer_sizes_change_while_closed_and_the_next_open_offers_the_new_window() {
+    // Issue API: buffer sizes as a socket option (`SO_RCVBUF`/`SO_SNDBUF` elsewhere).
+    let mut c = Conv::new(plain_config(), 1024, 1024);
+    c.socket.set_buffer_sizes(600, 4096).unwrap();
+    c.socket.listen(80).unwrap();
+    assert_eq!(
+        c.socket.set_buffer_sizes(64, 64),
+        Err(BufferError::InvalidState),
+        "LISTEN holds a connection's place: only CLOSED may change"
+    );
+    c.feed(&with(seg(0, None), TcpFlags::SYN));
+    let synack = c.out().expect("SYN-ACK");
+    assert_eq!(synack.window_len, 600, "the new receive ring's window");
+    c.feed(&seg(1, c.ack(1)));
+    assert_eq!(
+        c.socket.send_slice(&DATA[..4096]),
+        Ok(4096),
+        "the new send ring"
+    );
+}
