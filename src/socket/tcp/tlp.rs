@@ -72,8 +72,10 @@ impl Socket<'_> {
     }
 
     /// (Re)starts the probe timer `PTO` from `now`, or stops it when no probe may be
-    /// scheduled or the retransmission timer would fire first.
+    /// scheduled or the retransmission timer would fire first. A probe that is due but
+    /// not sent yet is called off either way.
     pub(super) fn arm_loss_probe(&mut self, now: Instant) {
+        self.tlp_pending = false;
         let at = now.saturating_add(self.probe_timeout());
         let before_rto = self
             .timers

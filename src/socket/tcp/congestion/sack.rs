@@ -12,6 +12,9 @@
 //!   sent after a retransmission are SACKed while it is still missing, the retransmission
 //!   is judged lost and its range may be sent again (the sequence-based half of RACK,
 //!   RFC 8985, CONFORMANCE B5.2); without this a lost retransmission waits for the RTO.
+//! - When an ACK delivers a tail loss probe while bytes below it are missing, recovery
+//!   starts at once and those bytes count as lost (RACK's time rule, which holds for
+//!   everything sent a PTO before the probe; see `socket::tcp::tlp`).
 //! - B4.9: the scoreboard is cleared on a retransmission timeout (RFC 2018 §8: the
 //!   receiver may have reneged); SACK blocks that arrive after the timeout are used again,
 //!   and the go-back-N resend skips what they cover.
