@@ -99,16 +99,25 @@ fn a_tail_loss_is_repaired_by_the_probe_and_sack_recovery_without_a_timeout() {
 #[test]
 fn the_probe_timeout_is_twice_srtt_and_allows_for_a_delayed_ack_with_one_segment_in_flight() {
     // RFC 8985 §7.2 (B5.5): 2·SRTT after the last send with several segments in
-    // flight; with one, plus the worst-case delayed ACK (200 ms); never after the RTO.
+    // flight; with one, plus the worst-case delayed ACK (200 ms); 1 s without SRTT;
+    // never after the RTO.
     let c = probing(true, 4000);
     let pto = c.socket.timers.get(Timer::LossProbe);
     assert_eq!(pto, Some(Instant::from_millis(200)));
     assert!(pto < c.socket.timers.get(Timer::Retransmit));
-    let c = probing(true, 1000);
+    let mut c = probing(true, 1000);
     assert_eq!(
         c.socket.timers.get(Timer::LossProbe),
         Some(Instant::from_millis(400))
     );
+    // Without an RTT sample: 1 s (which the 1 s initial RTO leaves unarmed).
+    c.socket.rtt = RttEstimator::new(c.socket.rtt.config());
+    assert_eq!(c.socket.probe_timeout(), Duration::from_secs(1));
+    // A near-zero SRTT: the 10 ms floor.
+    c.socket.rtt.on_sample(Duration::from_micros(50));
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    assert_eq!(c.out_all().len(), 1);
+    assert_eq!(c.socket.probe_timeout(), Duration::from_millis(10));
 }
 
 #[test]
