@@ -3,13 +3,13 @@
 //!
 //! Governing texts: RFC 9293 (segment processing §3.10, CONFORMANCE A), RFC 6298 (RTO,
 //! B1), RFC 5681/6582 (congestion control, B2), RFC 7323 (window scale, timestamps, B3),
-//! RFC 2018 (SACK blocks, B4), RFC 5961 (blind-attack hardening, B8), RFC 6528 (ISN, B9),
-//! RFC 1337 (TIME-WAIT assassination, B12).
+//! RFC 2018 (SACK blocks, B4), RFC 8985 §7 (tail loss probe, B5), RFC 5961 (blind-attack
+//! hardening, B8), RFC 6528 (ISN, B9), RFC 1337 (TIME-WAIT assassination, B12).
 //!
 //! The code is split by concern: this file holds the socket, its configuration and the
 //! user API; `state.rs` the transitions (one `match` over state and segment kind, read
 //! next to RFC 9293 §3.10); `send.rs` what `dispatch` sends; `timer.rs` the deadlines;
-//! `options.rs` what the SYN options negotiate.
+//! `tlp.rs` the tail loss probe; `options.rs` what the SYN options negotiate.
 //!
 //! Deviations, documented here once:
 //! - Urgent data (MUST-30..33) is delivered inline, never out of band (like
@@ -41,6 +41,7 @@ mod send;
 mod soft_error;
 mod state;
 mod timer;
+mod tlp;
 mod urgent;
 
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub use self::listener::{Listener, ListenerCounters, ListenerSlot};
 pub use self::rtt::{RttConfig, RttEstimator};
 pub(crate) use self::state::rst_reply;
 
+use self::congestion::sack::SeqRange;
 use self::congestion::{Congestion, LossRecovery, SackRecovery};
 use self::timer::{Timer, TimerTable};
 use crate::socket::{DemuxKey, Indexed};
@@ -214,6 +216,8 @@ pub struct TcpCounters {
     pub sack_recoveries: u64,
     /// Retransmissions judged lost again because later data was SACKed past them.
     pub lost_retransmits: u64,
+    /// Tail loss probes sent (RFC 8985 §7).
+    pub tlp_probes: u64,
     /// Times the peer reneged on SACKed data, which cleared the scoreboard (B4.7).
     pub sack_reneged: u64,
     /// SACK blocks the bounded scoreboard had no room for (B4.8).
@@ -347,6 +351,11 @@ pub struct Socket<'a> {
     window_update: bool,
     /// A probe (keep-alive or persist) is owed.
     probe_now: bool,
+    /// The loss probe timer expired: send a tail loss probe at the next dispatch.
+    tlp_pending: bool,
+    /// The sequence space of the tail loss probe in flight (RFC 8985's TLP.end_seq is
+    /// its end): no other probe until an ACK delivers it or a timeout forgets it.
+    tlp_probe: Option<SeqRange>,
     /// Keep-alive probes sent in a row without an answer.
     keep_alive_unanswered: u32,
     /// RCV.UP (RFC 9293 §3.3.1): one past the peer's last urgent octet (MUST-62), while
@@ -426,6 +435,8 @@ impl<'a> Socket<'a> {
             unacked_bytes: 0,
             window_update: false,
             probe_now: false,
+            tlp_pending: false,
+            tlp_probe: None,
             keep_alive_unanswered: 0,
             rcv_up: None,
             urgent_signal: false,
@@ -875,6 +886,7 @@ impl<'a> Socket<'a> {
         // B4.8: the scoreboard is bounded by its type; its ranges lie in SND.UNA..SND.NXT;
         // RecoveryPoint and RescueRxt too.
         self.sack.check(self.snd_una, self.snd_max)?;
+        self.check_loss_probe()?;
         if self.state.is_synchronized() {
             check(
                 self.sack_ok || self.sack == SackRecovery::new(),

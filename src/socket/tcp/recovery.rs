@@ -62,9 +62,13 @@ impl Socket<'_> {
             c.lost_retransmits = c
                 .lost_retransmits
                 .wrapping_add(u64::from(out.lost_retransmits));
-            if out.retransmit_first {
+            let by_probe = self.on_ack_for_loss_probe(now, ack, ack > una);
+            if out.retransmit_first || by_probe {
+                let c = &mut self.counters;
                 c.sack_recoveries = c.sack_recoveries.wrapping_add(1);
                 self.start_fast_retransmit();
+                // RFC 8985 §7.2: no probe during recovery.
+                self.arm_loss_probe(now);
             }
             return;
         }

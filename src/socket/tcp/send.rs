@@ -26,6 +26,9 @@ enum SegmentPurpose {
     Probe,
     /// A hole NextSeg() picked in SACK recovery (RFC 6675 rules 1, 3, 4); SND.NXT stays.
     SackRetransmit(Retransmission),
+    /// A tail loss probe (RFC 8985 §7.3): new data beyond the congestion window, or the
+    /// highest segment sent again.
+    LossProbe,
 }
 
 /// The segment `dispatch` is about to send.
@@ -171,6 +174,11 @@ impl Socket<'_> {
                 ..SegmentPlan::control(self.snd_una, false, true)
             }));
         }
+        if self.tlp_pending && !self.sack.sends_by_scoreboard() {
+            if let Some(plan) = self.loss_probe_plan(mss) {
+                return Some(plan);
+            }
+        }
         if self.sack.sends_by_scoreboard() {
             // RFC 6675 §5 step (C): NextSeg() while cwnd − pipe ≥ SMSS.
             let hole = |r: SeqRange, kind| {
@@ -220,6 +228,34 @@ impl Socket<'_> {
             data_len,
             ..SegmentPlan::control(start, false, true)
         })
+    }
+
+    /// RFC 8985 §7.3: the tail loss probe is a new segment if there is unsent data and
+    /// the peer's window allows some (the congestion window does not limit it), else
+    /// the highest segment sent, again.
+    fn loss_probe_plan(&self, mss: usize) -> Option<SegmentPlan> {
+        let purpose = SegmentPurpose::LossProbe;
+        if self.snd_nxt == self.snd_max {
+            let start = self.snd_nxt;
+            let offset = start.bytes_since(self.data_seq()).unwrap_or(usize::MAX);
+            let unsent = self.tx_buffer.len().saturating_sub(offset);
+            let usable = (self.snd_una + self.snd_wnd)
+                .bytes_since(start)
+                .unwrap_or(0);
+            let len = unsent.min(usable).min(mss);
+            let data_len = self.tx_buffer.get_allocated(offset, len).len();
+            if data_len > 0 {
+                return Some(SegmentPlan {
+                    fin: self.tx_closed && start + data_len == self.fin_seq,
+                    data_offset: offset,
+                    data_len,
+                    purpose,
+                    ..SegmentPlan::control(start, false, true)
+                });
+            }
+        }
+        let start = (self.snd_max - mss).max(self.snd_una);
+        self.retransmit_plan(start, self.snd_max, mss, purpose)
     }
 
     /// A retransmission of what was sent in `[seq, end)`: up to `mss` bytes, stopping
@@ -392,6 +428,24 @@ impl Socket<'_> {
                 self.snd_max = self.snd_max.max(end);
             }
             SegmentPurpose::Normal => {}
+            SegmentPurpose::LossProbe => {
+                if plan.seq < self.snd_max {
+                    self.count_retransmit();
+                    self.note_retransmit(now, end);
+                    self.rtt_probe = None; // Karn
+                } else {
+                    if self.rtt_probe.is_none() {
+                        self.rtt_probe = Some((end, now));
+                    }
+                    self.snd_nxt = end;
+                    self.snd_max = end;
+                }
+                let range = SeqRange {
+                    start: plan.seq,
+                    end,
+                };
+                self.on_loss_probe_sent(now, range);
+            }
         }
         if seq_len > 0 {
             self.last_send = now;
@@ -400,6 +454,10 @@ impl Socket<'_> {
             self.timers
                 .set_if_idle(Timer::Retransmit, now.saturating_add(rto));
             self.arm_user_timeout(now);
+            if plan.purpose == SegmentPurpose::Normal {
+                // RFC 8985 §7.2: new data (re)starts the probe timer.
+                self.arm_loss_probe(now);
+            }
         }
         if plan.ack {
             self.ack_now = false;
@@ -464,6 +522,10 @@ impl Socket<'_> {
         if self.timers.is_expired(Timer::Retransmit, now) {
             self.on_retransmit_timeout();
         }
+        if self.timers.is_expired(Timer::LossProbe, now) {
+            self.timers.stop(Timer::LossProbe);
+            self.tlp_pending = self.may_probe() && self.loss_probe_plan(self.data_mss()).is_some();
+        }
         if self.timers.is_expired(Timer::DelayedAck, now) {
             self.timers.stop(Timer::DelayedAck);
             self.ack_now = true;
@@ -490,6 +552,7 @@ impl Socket<'_> {
             self.snd_nxt = self.snd_una;
         }
         self.rtt.backoff();
+        self.forget_loss_probe();
         if self.sack_ok {
             // B4.9, B4.15: the scoreboard is cleared and recovery ends; what is
             // outstanding is resent from SND.UNA by NextSeg().

@@ -3,7 +3,8 @@
 //! deadline is the minimum of the slots. No timer objects, no callbacks.
 //!
 //! RFC 9293 §3.8 (retransmission, persist, keep-alive, user timeout, TIME-WAIT),
-//! RFC 1122 §4.2.3.2 (delayed ACK), RFC 6298 (the retransmission timer's value).
+//! RFC 1122 §4.2.3.2 (delayed ACK), RFC 6298 (the retransmission timer's value), RFC 8985
+//! §7 (the tail loss probe).
 
 use crate::time::Instant;
 
@@ -22,17 +23,20 @@ pub(crate) enum Timer {
     TimeWait,
     /// MUST-20/21 (R2): give up on a connection whose data goes unacknowledged this long.
     UserTimeout,
+    /// RFC 8985 §7 (CONFORMANCE B5.5): send a tail loss probe.
+    LossProbe,
 }
 
 impl Timer {
     /// Every timer, in slot order.
-    pub(crate) const ALL: [Timer; 6] = [
+    pub(crate) const ALL: [Timer; 7] = [
         Timer::Retransmit,
         Timer::DelayedAck,
         Timer::Persist,
         Timer::KeepAlive,
         Timer::TimeWait,
         Timer::UserTimeout,
+        Timer::LossProbe,
     ];
 
     fn slot(self) -> usize {

@@ -12,6 +12,9 @@
 //!   sent after a retransmission are SACKed while it is still missing, the retransmission
 //!   is judged lost and its range may be sent again (the sequence-based half of RACK,
 //!   RFC 8985, CONFORMANCE B5.2); without this a lost retransmission waits for the RTO.
+//! - When an ACK delivers a tail loss probe while bytes below it are missing, recovery
+//!   starts at once and those bytes count as lost (RACK's time rule, which holds for
+//!   everything sent a PTO before the probe; see `socket::tcp::tlp`).
 //! - B4.9: the scoreboard is cleared on a retransmission timeout (RFC 2018 §8: the
 //!   receiver may have reneged); SACK blocks that arrive after the timeout are used again,
 //!   and the go-back-N resend skips what they cover.
@@ -496,6 +499,10 @@ pub struct SackRecovery {
     recovery_point: Option<SeqNumber>,
     /// RescueRxt (NextSeg rule 4): one rescue retransmission per recovery.
     rescue_rxt: Option<SeqNumber>,
+    /// In a recovery a tail loss probe started: every unSACKed byte below this (the
+    /// probe's first byte) counts as lost (RFC 8985 §6.2 applied to the probe; see
+    /// [`on_probe_delivered`](Self::on_probe_delivered)).
+    probe_lost: Option<SeqNumber>,
 }
 
 /// Which segment NextSeg() picks (RFC 6675 §4, B4.13).
@@ -537,6 +544,10 @@ impl SackRecovery {
     /// timeout, RecoveryPoint.
     fn lost_boundary(&self, smss: usize) -> Option<SeqNumber> {
         let by_sack = self.scoreboard.lost_boundary(smss);
+        let by_sack = match (by_sack, self.probe_lost) {
+            (Some(b), Some(p)) => Some(b.max(p)),
+            (b, p) => b.or(p),
+        };
         match (self.after_rto, self.recovery_point) {
             (true, Some(point)) => Some(by_sack.map_or(point, |b| b.max(point))),
             _ => by_sack,
@@ -595,6 +606,7 @@ impl SackRecovery {
             if self.in_recovery && past_point {
                 // Step (A): the end of recovery; cwnd = ssthresh.
                 self.in_recovery = false;
+                self.probe_lost = None;
                 self.scoreboard.clear_rexmits();
                 cc.on_recovery_exit();
             } else if !self.in_recovery && a.newly_acked > 0 {
@@ -614,17 +626,54 @@ impl SackRecovery {
         }
         self.dup_acks = self.dup_acks.saturating_add(1);
         if self.dup_acks >= DUP_THRESH || self.scoreboard.is_lost(a.ack, a.smss) {
-            // Step (4): RecoveryPoint = HighData; ssthresh = cwnd = FlightSize / 2 by the
-            // algorithm's reduction; retransmit the segment at HighACK + 1.
-            let in_flight = a.high_data.bytes_since(a.ack).unwrap_or(0);
-            self.in_recovery = true;
-            self.recovery_point = Some(a.high_data);
-            self.rescue_rxt = None;
-            self.scoreboard.clear_rexmits();
-            cc.on_sack_recovery(in_flight);
+            self.enter_recovery(cc, a.ack, a.high_data);
             out.retransmit_first = true;
         }
         out
+    }
+
+    /// Step (4): RecoveryPoint = HighData; ssthresh = cwnd = FlightSize / 2 by the
+    /// algorithm's reduction; the caller retransmits the segment at HighACK + 1.
+    fn enter_recovery<C: CongestionControl>(
+        &mut self,
+        cc: &mut C,
+        ack: SeqNumber,
+        high_data: SeqNumber,
+    ) {
+        let in_flight = high_data.bytes_since(ack).unwrap_or(0);
+        self.in_recovery = true;
+        self.recovery_point = Some(high_data);
+        self.rescue_rxt = None;
+        self.probe_lost = None;
+        self.scoreboard.clear_rexmits();
+        cc.on_sack_recovery(in_flight);
+    }
+
+    /// A tail loss probe that began at `probe_start` was delivered (cumulatively
+    /// ACKed or SACKed) by the ACK that moved SND.UNA to `ack`, already fed to
+    /// [`on_ack`](Self::on_ack). Everything still unSACKed below the probe was sent at
+    /// least a PTO (2·SRTT) before it, so RACK's rule (RFC 8985 §6.2: a segment is lost
+    /// once one sent after it is delivered and RACK.rtt + reo_wnd have passed since it
+    /// went out) holds for all of it: recovery starts, with those bytes counted as lost,
+    /// even without DupThresh duplicate ACKs. Returns whether it started (retransmit the
+    /// segment at SND.UNA first).
+    pub fn on_probe_delivered<C: CongestionControl>(
+        &mut self,
+        cc: &mut C,
+        ack: SeqNumber,
+        high_data: SeqNumber,
+        probe_start: SeqNumber,
+    ) -> bool {
+        if ack >= probe_start
+            || probe_start > high_data
+            || self.sends_by_scoreboard()
+            || !self.may_enter_recovery(ack)
+        {
+            return false;
+        }
+        self.enter_recovery(cc, ack, high_data);
+        self.probe_lost = Some(probe_start);
+        true
     }
 
     /// The invariants: the scoreboard's (see [`Scoreboard::check`]); RecoveryPoint, while
@@ -645,6 +694,11 @@ impl SackRecovery {
         }
         if self.rescue_rxt.is_some_and(|r| r > high_data) {
             return Err("RescueRxt beyond SND.NXT");
+        }
+        if let Some(p) = self.probe_lost {
+            if !self.in_recovery || p > high_data {
+                return Err("probe loss boundary outside a recovery or beyond SND.NXT");
+            }
         }
         Ok(())
     }
@@ -755,6 +809,7 @@ impl SackRecovery {
         self.scoreboard.clear();
         self.dup_acks = 0;
         self.in_recovery = false;
+        self.probe_lost = None;
         self.after_rto = resend_by_scoreboard;
         self.recovery_point = Some(high_data);
         // Everything is resent after a timeout: no rescue retransmission (rule 4).

@@ -20,6 +20,7 @@ mod pmtu;
 mod sack;
 mod shoulds;
 mod timers;
+mod tlp;
 mod urgent;
 
 /// The ISN key the tests' context carries.

@@ -28,6 +28,10 @@ fn sack_established(queued: usize) -> Conv {
     c.iss = initial_seq_number(KEY, c.now, local(), remote());
     assert!(c.out().unwrap().sack_permitted);
     c.feed(&peer_ack(&c, 1, &[]));
+    // A 100 ms path (the handshake above took no time): the tail loss probe, 2·SRTT
+    // after the last send or ACK, stays out of these 40 ms conversations.
+    c.socket.rtt = RttEstimator::new(c.socket.rtt.config());
+    c.socket.rtt.on_sample(Duration::from_millis(100));
     assert_eq!(c.socket.send_slice(&DATA[..queued]), Ok(queued));
     let sent = c.out_all();
     assert_eq!(sent.len(), 10);
@@ -226,8 +230,8 @@ fn a_lost_retransmission_is_sent_again_once_it_is_overdue_without_a_timeout() {
     // An ACK at the same instant delivers more: the retransmission cannot be late yet.
     c.feed(&peer_ack(&c, 1, &[(1001, 5001)]));
     c.expect_silence();
-    // Later (SRTT is ~0 here, so 1 ms is overdue), more arrives but not octet 1.
-    c.at_ms(30);
+    // Later (SRTT is 100 ms here, so 126 ms is overdue), more arrives but not octet 1.
+    c.at_ms(150);
     c.feed(&peer_ack(&c, 1, &[(1001, 8001)]));
     assert_eq!(c.out(), Some(resent(&c, 1)));
     let counters = c.socket.counters();

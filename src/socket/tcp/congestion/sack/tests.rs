@@ -324,3 +324,33 @@ fn sack_recovery_still_starts_two_gib_after_the_last_one() {
     assert!(rec.in_recovery());
     assert!(rec.check(una, high_data).is_ok());
 }
+
+#[test]
+fn a_delivered_probe_starts_recovery_with_every_unsacked_byte_below_it_lost() {
+    // RFC 8985 §6.2 applied to a tail loss probe at 9000..10 000: one SACKed range, no
+    // DupThresh, yet 0..9000 (less what is SACKed) counts as lost and is resent first.
+    let mut cc = Congestion::new(CongestionAlgorithm::NewReno, MSS);
+    let mut rec = SackRecovery::new();
+    rec.scoreboard.add(s(0), s(10_000), r(9000, 10_000));
+    rec.scoreboard.add(s(0), s(10_000), r(3000, 4000));
+    assert!(!rec.in_recovery());
+    assert!(rec.on_probe_delivered(&mut cc, s(0), s(10_000), s(9000)));
+    assert!(rec.in_recovery());
+    assert!(rec.check(s(0), s(10_000)).is_ok());
+    // Lost: 0..3000 and 4000..9000; pipe counts nothing of them.
+    assert_eq!(rec.pipe(s(0), s(10_000), MSS), 0);
+    let next = |rec: &SackRecovery| rec.next_seg(s(0), s(10_000), MSS, false);
+    assert_eq!(next(&rec), NextSeg::Retransmit(r(0, 1000)));
+    for start in [0, 1000, 2000, 4000, 5000, 6000, 7000] {
+        let range = r(start, start + 1000);
+        rec.on_retransmit(range, s(10_000), Instant::ZERO, Retransmission::Hole);
+    }
+    assert_eq!(next(&rec), NextSeg::Retransmit(r(8000, 9000)));
+    // No second recovery while this one runs, nor for a probe at or below SND.UNA.
+    assert!(!rec.on_probe_delivered(&mut cc, s(0), s(10_000), s(9000)));
+    let mut fresh = SackRecovery::new();
+    assert!(!fresh.on_probe_delivered(&mut cc, s(9000), s(10_000), s(9000)));
+    // A timeout forgets the boundary.
+    rec.on_rto(&mut cc, s(10_000), 10_000, true);
+    assert!(rec.check(s(0), s(10_000)).is_ok());
+}
