@@ -25,7 +25,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{LINUX_V4, Netns, STACK_V4, STACK_V6, tap_namespace, wait_link_up};
+use common::{LINUX_V4, Netns, STACK_V4, STACK_V6, tap_namespace, veth_namespaces, wait_link_up};
 
 const GIB: u64 = 1 << 30;
 const MIB: u64 = 1 << 20;
@@ -317,6 +317,44 @@ fn curl_and_wget_fetch_the_page_and_a_gibibyte_whose_digest_matches() {
     );
     let speed: f64 = speed.trim().parse().unwrap_or(0.0);
     println!("curl: 1 GiB to /dev/null at {:.0} MB/s", speed / 1e6);
+}
+
+#[test]
+fn curl_fetches_the_page_and_256_mib_from_httpd_on_af_packet_over_a_veth() {
+    // The same server on the other device type: an AF_PACKET socket on a veth end in
+    // its own namespace, Linux's curl on the other end, over IPv4 and IPv6.
+    require_netns!("curl", "sha256sum");
+    let _turn = one_at_a_time();
+    let len = 256 * MIB;
+    let expected = std::thread::spawn(move || expected_pattern_digest(len));
+    let (linux, stack) = veth_namespaces("hafp");
+    let args = [
+        "--af-packet",
+        "veth1",
+        "--ip",
+        "192.0.2.2/24",
+        "--ip",
+        "2001:db8::2/64",
+    ];
+    let _httpd = Daemon::start(&stack, &example("httpd"), &args, "serving HTTP");
+    for url in [format!("http://{STACK_V4}"), format!("http://[{STACK_V6}]")] {
+        let page = sh(&linux, &format!("curl -sS -f -g {url}/"));
+        assert!(page.contains("<h1>skiff httpd</h1>"), "{url}: {page}");
+    }
+    let started = Instant::now();
+    let script = format!("curl -sS -f http://{STACK_V4}/bytes/{len} | sha256sum");
+    let got = first_word(&bash(&linux, &script, Duration::from_secs(300)));
+    let elapsed = started.elapsed();
+    assert_eq!(
+        got,
+        expected.join().expect("digest thread"),
+        "SHA-256 of 256 MiB"
+    );
+    println!(
+        "AF_PACKET: 256 MiB verified in {:.2} s ({:.0} MB/s, sha256sum included)",
+        elapsed.as_secs_f64(),
+        mb_per_s(len, elapsed)
+    );
 }
 
 #[test]
