@@ -7,15 +7,22 @@ use std::vec::Vec;
 use super::*;
 use crate::socket::tcp::congestion::sack::SCOREBOARD_RANGES;
 
-const DATA: &[u8; 32768] = &[0x5a; 32768];
+pub(super) const DATA: &[u8; 32768] = &[0x5a; 32768];
 /// Our receive window as advertised in every segment (the rx ring).
-const WND: u16 = 4096;
+pub(super) const WND: u16 = 4096;
 
 /// ESTABLISHED by a passive open with SACK agreed; `queued` bytes were sent in full
 /// segments (the initial window is ten of them) and are all in flight.
 fn sack_established(queued: usize) -> Conv {
+    established_with(true, queued)
+}
+
+/// ESTABLISHED by a passive open (peer MSS 1000), SACK agreed if `sack`, SRTT 100 ms;
+/// `queued` bytes were sent at once in 1000-byte segments (at most ten: the initial
+/// window). Shared with the tail loss probe's conversations.
+pub(super) fn established_with(sack: bool, queued: usize) -> Conv {
     let config = TcpConfig {
-        sack: true,
+        sack,
         ..plain_config()
     };
     let mut c = Conv::new(config, usize::from(WND), 32768);
@@ -26,22 +33,22 @@ fn sack_established(queued: usize) -> Conv {
         ..with(seg(0, None), TcpFlags::SYN)
     });
     c.iss = initial_seq_number(KEY, c.now, local(), remote());
-    assert!(c.out().unwrap().sack_permitted);
+    assert_eq!(c.out().unwrap().sack_permitted, sack);
     c.feed(&peer_ack(&c, 1, &[]));
     // A 100 ms path (the handshake above took no time): the tail loss probe, 2·SRTT
-    // after the last send or ACK, stays out of these 40 ms conversations.
+    // after the last send or ACK, stays out of 40 ms conversations.
     c.socket.rtt = RttEstimator::new(c.socket.rtt.config());
     c.socket.rtt.on_sample(Duration::from_millis(100));
     assert_eq!(c.socket.send_slice(&DATA[..queued]), Ok(queued));
     let sent = c.out_all();
-    assert_eq!(sent.len(), 10);
+    assert_eq!(sent.len(), queued.div_ceil(1000).min(10));
     assert!(sent.iter().all(|s| s.payload.len() == 1000));
     c
 }
 
 /// The peer's ACK of our octet `n` with SACK blocks `[l, r)` (relative to our ISS) and
 /// a window of 20 000.
-fn peer_ack(c: &Conv, n: usize, blocks: &[(usize, usize)]) -> TcpRepr<'static> {
+pub(super) fn peer_ack(c: &Conv, n: usize, blocks: &[(usize, usize)]) -> TcpRepr<'static> {
     let mut sack_ranges = [None; 4];
     for (slot, &(l, r)) in sack_ranges.iter_mut().zip(blocks) {
         *slot = Some((c.seq(l).0, c.seq(r).0));

@@ -6,48 +6,7 @@ use super::*;
 use crate::socket::tcp::congestion::CongestionControl;
 use crate::socket::tcp::timer::Timer;
 
-const DATA: &[u8; 32768] = &[0x3c; 32768];
-/// Our receive window as advertised in every segment (the rx ring).
-const WND: u16 = 4096;
-
-/// ESTABLISHED by a passive open, SACK agreed if `sack`, SRTT 100 ms; `queued` bytes
-/// were sent at 0 ms in 1000-byte segments (at most ten: the initial window).
-fn probing(sack: bool, queued: usize) -> Conv {
-    let config = TcpConfig {
-        sack,
-        ..plain_config()
-    };
-    let mut c = Conv::new(config, usize::from(WND), 32768);
-    c.socket.listen(80).unwrap();
-    c.feed(&TcpRepr {
-        sack_permitted: true,
-        max_seg_size: Some(1000),
-        ..with(seg(0, None), TcpFlags::SYN)
-    });
-    c.iss = initial_seq_number(KEY, c.now, local(), remote());
-    assert_eq!(c.out().unwrap().sack_permitted, sack);
-    c.feed(&peer_ack(&c, 1, &[]));
-    c.socket.rtt = RttEstimator::new(c.socket.rtt.config());
-    c.socket.rtt.on_sample(Duration::from_millis(100));
-    assert_eq!(c.socket.send_slice(&DATA[..queued]), Ok(queued));
-    let sent = c.out_all();
-    assert_eq!(sent.len(), queued.div_ceil(1000).min(10));
-    c
-}
-
-/// The peer's ACK of our octet `n` with SACK blocks `[l, r)` (relative to our ISS) and
-/// a window of 20 000.
-fn peer_ack(c: &Conv, n: usize, blocks: &[(usize, usize)]) -> TcpRepr<'static> {
-    let mut sack_ranges = [None; 4];
-    for (slot, &(l, r)) in sack_ranges.iter_mut().zip(blocks) {
-        *slot = Some((c.seq(l).0, c.seq(r).0));
-    }
-    TcpRepr {
-        window_len: 20_000,
-        sack_ranges,
-        ..seg(1, c.ack(n))
-    }
-}
+use super::sack::{DATA, WND, established_with as probing, peer_ack};
 
 /// Our segment of the 1000 bytes at octet `n` (sent or resent).
 fn segment(c: &Conv, n: usize) -> TcpRepr<'static> {
