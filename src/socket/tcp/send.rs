@@ -191,6 +191,11 @@ impl Socket<'_> {
                 NextSeg::NewData => {}
             }
         }
+        if queued == 0 && !self.tx_closed {
+            // Nothing queued and no FIN to come: no data segment (a receiver's usual
+            // answer, asked after every segment it takes).
+            return None;
+        }
         let start = self.snd_nxt;
         let offset = start.bytes_since(self.data_seq()).unwrap_or(0);
         let unsent = queued.saturating_sub(offset);
