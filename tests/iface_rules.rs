@@ -1161,24 +1161,6 @@ fn a_duplicate_address_probe_is_answered_to_all_nodes_without_the_solicited_flag
     assert_eq!(s.iface.neighbors().iter().count(), 0);
 }
 
-/// An NA for `target` from it, with the given flags, unicast to us.
-fn na_frame(target: Ipv6Address, flags: NdiscNeighborFlags, mac: EthernetAddress) -> Vec<u8> {
-    let na = Icmpv6Repr::Ndisc(NdiscRepr::NeighborAdvert {
-        flags,
-        target_addr: target,
-        lladdr: Some(NdiscLinkLayerAddress(mac.0)),
-    });
-    ethernet(
-        mac,
-        US_MAC,
-        EthernetProtocol::Ipv6,
-        &ipv6(
-            ip6(target, v6(1), IpProtocol::Icmpv6, 255),
-            &icmpv6(target, v6(1), &na),
-        ),
-    )
-}
-
 #[test]
 fn an_unsolicited_advert_creates_no_neighbour_entry() {
     // C9.8
