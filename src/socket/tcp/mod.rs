@@ -125,6 +125,12 @@ pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 /// negative advice, and the interface re-verifies the next hop. R2 is the user timeout.
 pub const R1_TIMEOUTS: u32 = 3;
 
+/// RFC 7323 §5.5 (B3.14): a TS.Recent not updated for this long (24 days, less than
+/// the 2^31 ticks of the slowest timestamp clock RFC 7323 allows, 1 ms) no longer
+/// orders the peer's timestamps: PAWS does not reject against it, and the next
+/// acceptable segment sets it afresh.
+pub const PAWS_IDLE_LIMIT: Duration = Duration::from_secs(24 * 24 * 60 * 60);
+
 /// The longest an ACK may be delayed: just under the 0.5 s of MUST-40.
 pub const MAX_ACK_DELAY: Duration = Duration::from_micros(499_999);
 
@@ -267,6 +273,9 @@ pub struct TcpCounters {
 struct Timestamps {
     /// TS.Recent: the TSval to echo (B3.10).
     recent: u32,
+    /// When TS.Recent was last set: after [`PAWS_IDLE_LIMIT`] it is no longer valid
+    /// (B3.14).
+    recent_at: Instant,
     /// Our TSval offset (B3.15).
     offset: u32,
 }
@@ -697,6 +706,7 @@ impl<'a> Socket<'a> {
         };
         self.timestamps = self.config.timestamps.then(|| Timestamps {
             recent: 0,
+            recent_at: cx.now,
             offset: options::timestamp_offset(cx.isn_key, local, remote),
         });
         self.sack_ok = self.config.sack;
