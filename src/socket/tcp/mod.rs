@@ -266,6 +266,9 @@ pub struct TcpCounters {
     pub path_mtu_lowered: u64,
     /// Times the socket reached R1 and gave IP negative advice (MUST-20).
     pub negative_advice: u64,
+    /// Times a new SYN ended TIME-WAIT early to open a new incarnation (SHLD-4,
+    /// RFC 6191).
+    pub time_wait_reopened: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.

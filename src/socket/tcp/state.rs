@@ -290,6 +290,13 @@ impl Socket<'_> {
         repr: &TcpRepr<'_>,
     ) -> Option<TcpRepr<'static>> {
         let now = cx.now;
+        // SHLD-4 (RFC 6191), MAY-2: a new SYN for this 4-tuple ends TIME-WAIT when it
+        // cannot belong to the old incarnation; the interface hands it on to a listener.
+        if self.state == State::TimeWait && kind == SegmentKind::Syn && self.syn_reopens(repr) {
+            self.counters.time_wait_reopened = self.counters.time_wait_reopened.wrapping_add(1);
+            self.enter_closed(None);
+            return None;
+        }
         // B3.7: once timestamps are on, a non-RST segment without one is dropped
         // silently (it never aborts the connection).
         if kind != SegmentKind::Rst && self.timestamps.is_some() && repr.timestamp.is_none() {
@@ -345,6 +352,23 @@ impl Socket<'_> {
             _ => {}
         }
         None
+    }
+
+    /// RFC 6191 §2: whether a SYN in TIME-WAIT may open a new incarnation. With
+    /// timestamps on both the old connection and the SYN: its TSval is above TS.Recent,
+    /// or equal with an ISN above RCV.NXT. Otherwise (RFC 9293 §3.10.7.4, MAY-2): its
+    /// ISN is above RCV.NXT, every sequence number the old connection used. Anything
+    /// else keeps TIME-WAIT (and gets the B8.5 challenge ACK).
+    fn syn_reopens(&self, repr: &TcpRepr<'_>) -> bool {
+        let isn_above = repr.seq_number > self.rcv_nxt;
+        match (self.timestamps, repr.timestamp) {
+            (Some(ts), Some(seg)) => match (seg.tsval.wrapping_sub(ts.recent) as i32).signum() {
+                1 => true,
+                0 => isn_above,
+                _ => false,
+            },
+            _ => isn_above,
+        }
     }
 
     /// B3.12: PAWS, when timestamps were negotiated. B3.14: not against a TS.Recent
