@@ -1333,12 +1333,20 @@ fn udp_ephemeral_ports_are_spread_out_like_tcps_and_never_a_bound_one() {
     let mut twin = Script::new();
     let h = unbound_udp(&mut twin);
     let first = ports[0];
-    assert_eq!(twin.iface.udp_bind_ephemeral(&mut twin.sockets, h, None), Ok(first));
+    assert_eq!(
+        twin.iface.udp_bind_ephemeral(&mut twin.sockets, h, None),
+        Ok(first)
+    );
     for taken in [None, Some(IpAddress::from(v4(1)))] {
         let mut twin = Script::new();
         let h = unbound_udp(&mut twin);
         let mut squatter = skiff::socket::udp::Socket::with_capacity(8, 8192);
-        squatter.bind(IpListenEndpoint { addr: taken, port: first }).unwrap();
+        squatter
+            .bind(IpListenEndpoint {
+                addr: taken,
+                port: first,
+            })
+            .unwrap();
         twin.sockets.add_socket(squatter).unwrap();
         let port = twin.iface.udp_bind_ephemeral(&mut twin.sockets, h, None);
         assert_ne!(port.unwrap(), first, "taken on {taken:?}");
@@ -1347,7 +1355,10 @@ fn udp_ephemeral_ports_are_spread_out_like_tcps_and_never_a_bound_one() {
     let mut s = Script::new();
     s.learn_peer();
     let h = unbound_udp(&mut s);
-    let port = s.iface.udp_bind_ephemeral(&mut s.sockets, h, Some(v4(1).into())).unwrap();
+    let port = s
+        .iface
+        .udp_bind_ephemeral(&mut s.sockets, h, Some(v4(1).into()))
+        .unwrap();
     assert_eq!(
         s.iface.udp_bind_ephemeral(&mut s.sockets, h, None),
         Err(skiff::socket::BindError::InvalidState)

@@ -686,10 +686,13 @@ fn sent(frame: &[u8]) -> Sent {
             }),
             _,
         ) => IpAddress::from(target_protocol_addr),
-        (_, Some(Transport::Icmpv6(Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
-            target_addr,
-            ..
-        })))) => IpAddress::from(target_addr),
+        (
+            _,
+            Some(Transport::Icmpv6(Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
+                target_addr,
+                ..
+            }))),
+        ) => IpAddress::from(target_addr),
         _ => panic!("neither TCP nor a solicitation: {f}"),
     };
     assert!(
@@ -826,9 +829,16 @@ fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
     ));
     assert_eq!(state(&s, old), State::Established);
     let next = listener(&mut s, 80);
-    s.sockets.get_mut_as::<tcp::Socket>(old).unwrap().close().unwrap();
+    s.sockets
+        .get_mut_as::<tcp::Socket>(old)
+        .unwrap()
+        .close()
+        .unwrap();
     assert!(matches!(sent(only(&s.poll())), Sent::Segment(f, _) if f.contains(TcpFlags::FIN)));
-    s.exchange(from_peer(v4(2), &peer_seg(40000, 80, TcpFlags::FIN, 1, ours(2))));
+    s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::FIN, 1, ours(2)),
+    ));
     assert_eq!(state(&s, old), State::TimeWait);
     let out = s.exchange(from_peer(
         v4(2),

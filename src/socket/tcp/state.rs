@@ -6,7 +6,9 @@ use core::net::SocketAddr;
 
 use super::options::{self, MAX_WINDOW_SHIFT};
 use super::timer::Timer;
-use super::{CloseReason, CongestionControl, PAWS_IDLE_LIMIT, Socket, State, TcpContext, Timestamps};
+use super::{
+    CloseReason, CongestionControl, PAWS_IDLE_LIMIT, Socket, State, TcpContext, Timestamps,
+};
 use crate::time::{Duration, Instant};
 use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr};
 

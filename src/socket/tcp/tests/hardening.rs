@@ -105,7 +105,11 @@ fn after_24_days_idle_paws_takes_the_first_segment_and_its_timestamp_as_ts_recen
     assert_eq!(c.socket.recv_queue(), 4);
     let ack = c.out().expect("the ACK of the data");
     assert_eq!(ack.ack_number, Some(SeqNumber(PEER_ISN + 5)));
-    assert_eq!(ack.timestamp.map(|t| t.tsecr), Some(900), "TS.Recent from it");
+    assert_eq!(
+        ack.timestamp.map(|t| t.tsecr),
+        Some(900),
+        "TS.Recent from it"
+    );
     // TS.Recent is valid again: PAWS judges the next segments against 900.
     let next = |tsval| ts(tsval, data(seg(5, our_ack), b"next"));
     assert!(c.feed(&next(899)).is_some());

@@ -132,7 +132,9 @@ fn time_wait_answers_a_new_syn_with_a_challenge_ack_and_applies_paws() {
     // TS.Recent and its ISN is not above RCV.NXT), B12.3 (F2: PAWS in TIME-WAIT keeps
     // old duplicates out).
     let mut c = into_time_wait(with_timestamps(), |r| ts(1001, r));
-    let reply = c.feed(&ts(1001, with(seg(1, None), TcpFlags::SYN))).unwrap();
+    let reply = c
+        .feed(&ts(1001, with(seg(1, None), TcpFlags::SYN)))
+        .unwrap();
     assert_eq!(reply.ack_number, Some(SeqNumber(PEER_ISN + 2)));
     assert_eq!(c.socket.state(), State::TimeWait);
     let before = c.socket.counters().dropped;
@@ -157,7 +159,11 @@ fn a_syn_with_a_newer_timestamp_or_a_higher_isn_ends_time_wait_per_rfc_6191() {
         let reply = c.feed(&ts(tsval, with(seg(isn, None), TcpFlags::SYN)));
         let case = std::format!("TSval {tsval}, ISN {isn}");
         assert_eq!(reply.is_none(), reopens, "{case}");
-        let expected = if reopens { State::Closed } else { State::TimeWait };
+        let expected = if reopens {
+            State::Closed
+        } else {
+            State::TimeWait
+        };
         assert_eq!(c.socket.state(), expected, "{case}");
         assert_eq!(c.socket.counters().time_wait_reopened, u64::from(reopens));
         assert_eq!(c.socket.close_reason(), None, "{case}: not an error");
@@ -166,7 +172,11 @@ fn a_syn_with_a_newer_timestamp_or_a_higher_isn_ends_time_wait_per_rfc_6191() {
     for (isn, reopens) in [(900, true), (2, false), (0, false)] {
         let mut c = into_time_wait(Conv::established(plain_config(), 64, 64), |r| r);
         c.feed(&with(seg(isn, None), TcpFlags::SYN));
-        let expected = if reopens { State::Closed } else { State::TimeWait };
+        let expected = if reopens {
+            State::Closed
+        } else {
+            State::TimeWait
+        };
         assert_eq!(c.socket.state(), expected, "ISN {isn}");
     }
 }
