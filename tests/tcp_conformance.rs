@@ -720,6 +720,20 @@ fn next_sent(s: &mut Script) -> Vec<Sent> {
     panic!("nothing sent");
 }
 
+/// An active open through `tcp_connect` to `remote`, whose address the interface does
+/// not know yet: the SYN waits while the group solicitation goes out.
+fn connect_unresolved(s: &mut Script, remote: &str) -> SocketHandle {
+    let h = s
+        .sockets
+        .add_socket(tcp::Socket::with_capacity(1024, 1024))
+        .unwrap();
+    s.iface
+        .tcp_connect(s.now, &mut s.sockets, h, remote.parse().unwrap())
+        .unwrap();
+    assert_eq!(next_sent(s), [Sent::SolicitGroup]);
+    h
+}
+
 fn neighbor_state(s: &Script, addr: impl Into<IpAddress>) -> Option<NeighborState> {
     s.iface.neighbors().get(addr.into()).map(|e| e.state)
 }
@@ -731,15 +745,7 @@ fn after_r1_timeouts_the_next_hop_is_probed_by_unicast_arp_while_retransmissions
     // ARP too, C2.6) with a unicast request right after the retransmission. The entry
     // keeps carrying the segment; the peer's reply makes it REACHABLE again.
     let mut s = Script::new();
-    let h = s
-        .sockets
-        .add_socket(tcp::Socket::with_capacity(1024, 1024))
-        .unwrap();
-    let remote = "192.0.2.2:80".parse().unwrap();
-    s.iface
-        .tcp_connect(s.now, &mut s.sockets, h, remote)
-        .unwrap();
-    assert_eq!(next_sent(&mut s), [Sent::SolicitGroup]);
+    let h = connect_unresolved(&mut s, "192.0.2.2:80");
     let reply = || arp_frame(ArpOperation::Reply, PEER_MAC, v4(2), US_MAC, v4(1));
     let out = s.exchange(reply());
     let (_, _, _, syn) = tcp_of(only(&out));
@@ -776,15 +782,7 @@ fn a_syn_at_r1_has_the_neighbour_probed_by_unicast_ns_which_fails_only_after_the
     // through the ordinary MAX_UNICAST_SOLICIT probes (C9.5) before it fails, and the
     // next SYN then resolves the peer afresh and waits for it, as at the start.
     let mut s = Script::new();
-    let h = s
-        .sockets
-        .add_socket(tcp::Socket::with_capacity(1024, 1024))
-        .unwrap();
-    let remote = "[2001:db8::2]:80".parse().unwrap();
-    s.iface
-        .tcp_connect(s.now, &mut s.sockets, h, remote)
-        .unwrap();
-    assert_eq!(next_sent(&mut s), [Sent::SolicitGroup]);
+    let h = connect_unresolved(&mut s, "[2001:db8::2]:80");
     let answer = || {
         na_frame(
             v6(2),
