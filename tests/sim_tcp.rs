@@ -436,6 +436,7 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             sums.sack_recoveries += c.sack_recoveries;
             sums.lost_retransmits += c.lost_retransmits;
             sums.tlp_probes += c.tlp_probes;
+            sums.negative_advice += c.negative_advice;
             match check(&o, len) {
                 Ok(()) => passed += 1,
                 Err(e) => failures.push(format!("loss {loss} ppm, SKIFF_SEED={seed}: {e}")),
@@ -444,7 +445,8 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
         println!(
             "loss {loss:>6} ppm, {} MiB each way: {passed}/{seeds} passed in {:.1} s \
              ({:.1} virtual s/run); client per run: {:.1} timeouts, {:.0} retransmits, \
-             {:.1} SACK recoveries, {:.1} lost retransmits, {:.1} tail loss probes",
+             {:.1} SACK recoveries, {:.1} lost retransmits, {:.1} tail loss probes, \
+             {:.2} R1 negative advices",
             len >> 20,
             started.elapsed().as_secs_f64(),
             virtual_secs / seeds as f64,
@@ -453,6 +455,7 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             sums.sack_recoveries as f64 / seeds as f64,
             sums.lost_retransmits as f64 / seeds as f64,
             sums.tlp_probes as f64 / seeds as f64,
+            sums.negative_advice as f64 / seeds as f64,
         );
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
