@@ -712,6 +712,9 @@ impl Interface<'_> {
                 let Interface {
                     inner, neighbors, ..
                 } = &mut *self;
+                // `Some(sent)`: a TCP socket said whether a segment went out, which is
+                // the answer to "more?" below without planning the next one twice.
+                let mut tcp_sent = None;
                 let result = match &mut *socket {
                     Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
                         inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
@@ -733,10 +736,17 @@ impl Interface<'_> {
                         if tcp.take_negative_advice() {
                             inner.reverify_next_hop(neighbors, device, now, remote);
                         }
-                        result
+                        tcp_sent = Some(result != Ok(false));
+                        result.map(|_| ())
                     }
                 };
-                more = crate::socket::Indexed::wants_dispatch(&*socket);
+                // A TCP socket that sent a segment is asked again by the next round (its
+                // next dispatch plans the next segment once); one that sent nothing has
+                // nothing due.
+                more = match tcp_sent {
+                    Some(sent) => sent,
+                    None => crate::socket::Indexed::wants_dispatch(&*socket),
+                };
                 // Dropping the guard resyncs the socket's key and timer.
                 drop(socket);
                 match result {

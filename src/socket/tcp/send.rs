@@ -69,7 +69,8 @@ impl Socket<'_> {
     /// `cx.now` are acted on first (a timeout rewinds SND.NXT, TIME-WAIT ends, ...). On
     /// `Err(Exhausted)` the segment is not counted as sent and is built again at the next
     /// call; on `Err(Dropped)` it counts as sent and lost (retransmission covers it).
-    pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<(), DispatchError>
+    /// `Ok(true)`: a segment went out; `Ok(false)`: nothing was due.
+    pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<bool, DispatchError>
     where
         F: FnOnce(IpAddress, IpAddress, u8, &TcpRepr<'_>) -> Result<(), DispatchError>,
     {
@@ -77,7 +78,7 @@ impl Socket<'_> {
         self.on_timers(now);
         self.age_path_mtu(now);
         let (Some(local), Some(remote)) = (self.local, self.remote) else {
-            return Ok(());
+            return Ok(false);
         };
         if let Some(seq) = self.rst_pending {
             let repr = self.rst_segment(seq);
@@ -86,12 +87,12 @@ impl Socket<'_> {
                 self.rst_pending = None;
                 self.counters.segments_out = self.counters.segments_out.wrapping_add(1);
             }
-            return result;
+            return result.map(|()| true);
         }
         self.restart_after_idle(now);
         let Some(plan) = self.plan_segment() else {
             self.update_idle_timers(now);
-            return Ok(());
+            return Ok(false);
         };
         let (result, edge) = {
             let payload = self
@@ -104,14 +105,14 @@ impl Socket<'_> {
         };
         let (edge, cwr) = edge;
         if result == Err(DispatchError::Exhausted) {
-            return result;
+            return Err(DispatchError::Exhausted);
         }
         if cwr {
             self.ecn_cwr_sent();
         }
         self.commit(now, &plan, edge);
         self.update_idle_timers(now);
-        result
+        result.map(|()| true)
     }
 
     /// Whether `dispatch` would send something now (ignoring timers, which `poll_at`
