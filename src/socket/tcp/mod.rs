@@ -218,6 +218,14 @@ pub struct TcpCounters {
     pub lost_retransmits: u64,
     /// Tail loss probes sent (RFC 8985 §7).
     pub tlp_probes: u64,
+    /// Losses a retransmitted tail loss probe repaired alone, each answered with a
+    /// congestion-window reduction (RFC 8985 §7.4).
+    pub tlp_repairs: u64,
+    /// SACK recoveries started by RACK's time rule (RFC 8985 §6.2) rather than by
+    /// DupThresh, on an ACK or when the reordering timer fired.
+    pub rack_recoveries: u64,
+    /// Times the RACK reordering timer fired (RFC 8985 §6.3).
+    pub reorder_timeouts: u64,
     /// Times the peer reneged on SACKed data, which cleared the scoreboard (B4.7).
     pub sack_reneged: u64,
     /// SACK blocks the bounded scoreboard had no room for (B4.8).
@@ -356,6 +364,9 @@ pub struct Socket<'a> {
     /// The sequence space of the tail loss probe in flight (RFC 8985's TLP.end_seq is
     /// its end): no other probe until an ACK delivers it or a timeout forgets it.
     tlp_probe: Option<SeqRange>,
+    /// A probe that resent the highest segment, until ACKs tell whether it repaired a
+    /// loss (RFC 8985 §7.4: TLP.end_seq with TLP.is_retrans).
+    tlp_repair: Option<SeqRange>,
     /// Keep-alive probes sent in a row without an answer.
     keep_alive_unanswered: u32,
     /// RCV.UP (RFC 9293 §3.3.1): one past the peer's last urgent octet (MUST-62), while
@@ -437,6 +448,7 @@ impl<'a> Socket<'a> {
             probe_now: false,
             tlp_pending: false,
             tlp_probe: None,
+            tlp_repair: None,
             keep_alive_unanswered: 0,
             rcv_up: None,
             urgent_signal: false,
@@ -887,6 +899,10 @@ impl<'a> Socket<'a> {
         // RecoveryPoint and RescueRxt too.
         self.sack.check(self.snd_una, self.snd_max)?;
         self.check_loss_probe()?;
+        check(
+            self.timers.loss_timers_exclusive(),
+            "more than one of the RTO, probe and reordering timers armed",
+        )?;
         if self.state.is_synchronized() {
             check(
                 self.sack_ok || self.sack == SackRecovery::new(),

@@ -63,7 +63,9 @@ fn the_probe_timeout_is_twice_srtt_and_allows_for_a_delayed_ack_with_one_segment
     let c = probing(true, 4000);
     let pto = c.socket.timers.get(Timer::LossProbe);
     assert_eq!(pto, Some(Instant::from_millis(200)));
-    assert!(pto < c.socket.timers.get(Timer::Retransmit));
+    // B5.8: the PTO stands in for the RTO, whose deadline is later and not armed.
+    assert!(pto < c.socket.timers.rto_deadline());
+    assert_eq!(c.socket.timers.get(Timer::Retransmit), None);
     let mut c = probing(true, 1000);
     assert_eq!(
         c.socket.timers.get(Timer::LossProbe),
