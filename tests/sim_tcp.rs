@@ -363,6 +363,9 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             sums.sack_recoveries += c.sack_recoveries;
             sums.lost_retransmits += c.lost_retransmits;
             sums.tlp_probes += c.tlp_probes;
+            sums.rack_recoveries += c.rack_recoveries;
+            sums.reorder_timeouts += c.reorder_timeouts;
+            sums.tlp_repairs += c.tlp_repairs;
             match check(&o, len) {
                 Ok(()) => passed += 1,
                 Err(e) => failures.push(format!("loss {loss} ppm, SKIFF_SEED={seed}: {e}")),
@@ -371,15 +374,19 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
         println!(
             "loss {loss:>6} ppm, {} MiB each way: {passed}/{seeds} passed in {:.1} s \
              ({:.1} virtual s/run); client per run: {:.1} timeouts, {:.0} retransmits, \
-             {:.1} SACK recoveries, {:.1} lost retransmits, {:.1} tail loss probes",
+             {:.1} SACK recoveries ({:.1} by RACK), {:.1} lost retransmits, {:.1} reordering \
+             timeouts, {:.1} tail loss probes ({:.1} repaired a loss alone)",
             len >> 20,
             started.elapsed().as_secs_f64(),
             virtual_secs / seeds as f64,
             sums.timeouts as f64 / seeds as f64,
             sums.retransmits as f64 / seeds as f64,
             sums.sack_recoveries as f64 / seeds as f64,
+            sums.rack_recoveries as f64 / seeds as f64,
             sums.lost_retransmits as f64 / seeds as f64,
+            sums.reorder_timeouts as f64 / seeds as f64,
             sums.tlp_probes as f64 / seeds as f64,
+            sums.tlp_repairs as f64 / seeds as f64,
         );
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));

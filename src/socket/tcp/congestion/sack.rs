@@ -678,6 +678,7 @@ impl SackRecovery {
             self.dup_acks = self.dup_acks.saturating_add(1);
         }
         let by_dupthresh = duplicate
+            && !self.rack.reordering_seen()
             && (self.dup_acks >= DUP_THRESH || self.scoreboard.is_lost(a.ack, a.smss));
         // RFC 8985 §6.2: RACK marked the segment at SND.UNA (and so maybe more) lost.
         let by_rack = self.rack_lost().is_some_and(|l| l > a.ack);
