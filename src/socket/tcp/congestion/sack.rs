@@ -583,6 +583,14 @@ impl SackRecovery {
     ) -> AckOutcome {
         let mut out = AckOutcome::default();
         let cumulative = a.ack > a.una;
+        // Before the scoreboard forgets what the ACK covers: was the first byte it
+        // delivered, or its last, retransmitted (RFC 8985 §6.2 steps 2 and 3)?
+        let una_rexmit = cumulative && self.scoreboard.rexmit_at(a.una).is_some();
+        let ack_rexmit_sent = if cumulative {
+            self.scoreboard.rexmit_at(a.ack - 1).map(|x| x.sent)
+        } else {
+            None
+        };
         if cumulative {
             out.reneged = self.scoreboard.advance(a.ack);
         }
@@ -624,6 +632,8 @@ impl SackRecovery {
             una: a.una,
             ack: a.ack,
             cumulative_sent,
+            una_rexmit,
+            ack_rexmit_sent,
             sacked_end,
             sacked_below_fack,
             dsack,

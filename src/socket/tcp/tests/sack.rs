@@ -66,7 +66,7 @@ fn seqs(segments: &[TcpRepr<'_>]) -> Vec<SeqNumber> {
 }
 
 /// Our retransmission of the 1000 bytes at octet `n`.
-fn resent(c: &Conv, n: usize) -> TcpRepr<'static> {
+pub(super) fn resent(c: &Conv, n: usize) -> TcpRepr<'static> {
     data(c.ours(TcpFlags::empty(), n, Some(1), WND), &DATA[..1000])
 }
 

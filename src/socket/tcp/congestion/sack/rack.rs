@@ -359,6 +359,10 @@ pub(super) struct Delivery {
     pub ack: SeqNumber,
     /// The send time of the record that held `ack − 1`, when the ACK advanced SND.UNA.
     pub cumulative_sent: Option<Instant>,
+    /// The byte at `una` was retransmitted in this recovery.
+    pub una_rexmit: bool,
+    /// When `ack − 1` was last retransmitted, if it was.
+    pub ack_rexmit_sent: Option<Instant>,
     /// The highest end of the SACK blocks that SACKed new bytes.
     pub sacked_end: Option<SeqNumber>,
     /// A newly SACKed block ended below RACK.fack (before this ACK).
@@ -387,9 +391,14 @@ impl SackRecovery {
         let cumulative = d.ack > d.una;
         let filled_below = cumulative
             && old_fack.is_some_and(|f| d.una < f)
-            && self.rexmit_sent(d.una).is_none();
+            && !d.una_rexmit;
         if filled_below || d.sacked_below_fack {
             self.rack.reordering_seen = true;
+        }
+        if self.rack.dsack_round.is_some_and(|r| d.ack >= r) {
+            // Forget the round once SND.UNA passed it, before 2^31 bytes make it look
+            // ahead again.
+            self.rack.dsack_round = None;
         }
         if d.dsack {
             self.rack.on_dsack(d.una, d.high_data);
@@ -401,8 +410,7 @@ impl SackRecovery {
         let min_rtt = self.rack.min_rtt.get(now);
         let mut candidates = [None, None];
         if cumulative {
-            let last = d.ack - 1;
-            candidates[0] = match self.rexmit_sent(last) {
+            candidates[0] = match d.ack_rexmit_sent {
                 Some(t) => Some((t, d.ack, true)),
                 None => d.cumulative_sent.map(|t| (t, d.ack, false)),
             };
@@ -443,8 +451,8 @@ impl SackRecovery {
         self.rack_detect_loss(now, d.ack, d.smss, d.srtt);
     }
 
-    /// reo_wnd (§6.2 step 4) now.
-    pub(super) fn reo_wnd(&self, now: Instant, smss: usize, srtt: Option<Duration>) -> Duration {
+    /// reo_wnd (RFC 8985 §6.2 step 4) at `now`, for a sender MSS of `smss`.
+    pub fn reo_wnd(&self, now: Instant, smss: usize, srtt: Option<Duration>) -> Duration {
         if !self.rack.reordering_seen {
             let sacked_segments = self.scoreboard.sacked_bytes() / smss.max(1);
             if self.sends_by_scoreboard() || sacked_segments >= super::DUP_THRESH as usize {
