@@ -8,8 +8,9 @@
 //! First transmissions are remembered in [`SendTimes`]: up to [`SEND_RECORDS`] records
 //! of (end of sequence space, send time), in sequence order, one per segment sent. When
 //! more are in flight than that, neighbouring records are merged in pairs and keep the
-//! later time, so a record may then cover two, four, ... segments and is judged by its
-//! newest one (never earlier than per segment). Send times of first transmissions grow
+//! later time, so a record may then cover two, four, ... segments (the oldest records
+//! the most, as each pass halves all of them) and is judged by its newest one: never
+//! earlier than per segment, possibly later. Send times of first transmissions grow
 //! with sequence numbers, so the segments RACK judges lost always form a prefix: the
 //! result is a boundary below which every unSACKed byte is lost, like RFC 6675's IsLost.
 //! Retransmissions keep their own send times in the scoreboard's retransmitted ranges
@@ -54,10 +55,13 @@ const REO_WND_PERSIST: u32 = 16;
 const REO_WND_MULT_MAX: u32 = 64;
 
 /// One first transmission (or a run of them, after merging): the sequence space up to
-/// `end` since the previous record, sent at `sent`.
+/// `end` since the previous record, sent from `first_sent` to `sent`. A record is judged
+/// lost by its latest time, and serves as the delivered reference by its earliest, so a
+/// merged record errs towards waiting either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct SendRecord {
     end: SeqNumber,
+    first_sent: Instant,
     sent: Instant,
 }
 
@@ -77,6 +81,7 @@ impl Default for SendTimes {
             start: SeqNumber(0),
             records: [SendRecord {
                 end: SeqNumber(0),
+                first_sent: Instant::ZERO,
                 sent: Instant::ZERO,
             }; SEND_RECORDS],
             head: 0,
@@ -133,7 +138,11 @@ impl SendTimes {
             self.merge_pairs();
         }
         if let Some(slot) = self.records.get_mut((self.head + self.len) % SEND_RECORDS) {
-            *slot = SendRecord { end, sent: now };
+            *slot = SendRecord {
+                end,
+                first_sent: now,
+                sent: now,
+            };
             self.len += 1;
         }
     }
@@ -167,11 +176,14 @@ impl SendTimes {
     fn merge_pairs(&mut self) {
         let pairs = self.len / 2;
         for k in 0..pairs {
-            let Some(newer) = self.at(2 * k + 1) else {
+            let (Some(older), Some(newer)) = (self.at(2 * k), self.at(2 * k + 1)) else {
                 break;
             };
             if let Some(slot) = self.at_mut(k) {
-                *slot = newer;
+                *slot = SendRecord {
+                    first_sent: older.first_sent,
+                    ..newer
+                };
             }
         }
         if self.len % 2 == 1 {
@@ -184,8 +196,8 @@ impl SendTimes {
         }
     }
 
-    /// SND.UNA moved to `una`: drops the records it covers and returns the send time of
-    /// the one that held `una − 1`, if it was recorded.
+    /// SND.UNA moved to `una`: drops the records it covers and returns the (earliest)
+    /// send time of the one that held `una − 1`, if it was recorded.
     pub fn advance(&mut self, una: SeqNumber) -> Option<Instant> {
         if !(self.start < una) {
             return None;
@@ -193,11 +205,11 @@ impl SendTimes {
         let mut covered = None;
         while let Some(r) = self.at(0) {
             if r.end > una {
-                covered = covered.or(Some(r.sent));
+                covered = covered.or(Some(r.first_sent));
                 break;
             }
             if r.end == una {
-                covered = Some(r.sent);
+                covered = Some(r.first_sent);
             }
             self.head = (self.head + 1) % SEND_RECORDS;
             self.len -= 1;
@@ -206,11 +218,11 @@ impl SendTimes {
         covered
     }
 
-    /// The send time of the record that holds `seq`.
+    /// The (earliest) send time of the record that holds `seq`.
     fn sent_at(&self, seq: SeqNumber) -> Option<Instant> {
         self.iter()
             .find(|(start, r)| *start <= seq && seq < r.end)
-            .map(|(_, r)| r.sent)
+            .map(|(_, r)| r.first_sent)
     }
 
     /// The invariants: records within `[una, high_data]`, ends and times ascending.
@@ -526,5 +538,68 @@ impl SackRecovery {
     /// The D-SACK test of RFC 2883 §4 on the first two blocks of an ACK.
     pub(super) fn is_dsack(first: SeqRange, second: Option<SeqRange>, ack: SeqNumber) -> bool {
         first.end <= ack || second.is_some_and(|s| s.start <= first.start && first.end <= s.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u32) -> SeqNumber {
+        SeqNumber(n)
+    }
+
+    #[test]
+    fn send_times_stay_bounded_by_merging_neighbours_and_keep_the_later_time() {
+        // B5.1 with a bound: 200 segments in flight in 64 records; a merged record is
+        // judged by its newest segment, never earlier than per segment.
+        let mut t = SendTimes::default();
+        for i in 0..200u32 {
+            t.on_send(s(i * 100), s(i * 100 + 100), Instant::from_millis(i64::from(i)));
+            assert!(t.len <= SEND_RECORDS);
+            t.check(s(0), s(i * 100 + 100)).unwrap();
+        }
+        assert_eq!(t.sent_at(s(19_999)), Some(Instant::from_millis(199)));
+        // Each merge pass halves every record's resolution, so the oldest are the
+        // coarsest: here the first record covers 32 segments, judged by the last.
+        assert_eq!(t.sent_at(s(0)), Some(Instant::ZERO));
+        assert_eq!(t.at(0).map(|r| r.sent), Some(Instant::from_millis(31)));
+        // The cumulative ACK drops what it covers and tells when its last byte left.
+        let at = t.advance(s(10_000)).unwrap();
+        assert!(at >= Instant::from_millis(99));
+        t.check(s(10_000), s(20_000)).unwrap();
+        assert_eq!(t.sent_at(s(9_999)), None);
+    }
+
+    #[test]
+    fn a_resend_of_the_top_restamps_it_and_a_go_back_resend_forgets_what_lies_above() {
+        let mut t = SendTimes::default();
+        for i in 0..4u32 {
+            t.on_send(s(i * 100), s(i * 100 + 100), Instant::ZERO);
+        }
+        // A tail loss probe resends 350..400.
+        t.on_send(s(350), s(400), Instant::from_millis(5));
+        assert_eq!(t.sent_at(s(349)), Some(Instant::ZERO));
+        assert_eq!(t.sent_at(s(350)), Some(Instant::from_millis(5)));
+        // A go-back-N resend from 100.
+        t.on_send(s(100), s(150), Instant::from_millis(9));
+        assert_eq!(t.sent_at(s(120)), Some(Instant::from_millis(9)));
+        assert_eq!(t.sent_at(s(200)), None);
+        t.check(s(0), s(400)).unwrap();
+    }
+
+    #[test]
+    fn min_rtt_is_the_least_sample_within_the_window() {
+        let ms = Duration::from_millis;
+        let mut m = MinRtt::default();
+        assert_eq!(m.get(Instant::ZERO), None);
+        m.on_sample(Instant::from_secs(1), ms(30));
+        m.on_sample(Instant::from_secs(2), ms(20));
+        m.on_sample(Instant::from_secs(6), ms(50));
+        assert_eq!(m.get(Instant::from_secs(6)), Some(ms(20)));
+        // Ten seconds on, the 20 ms sample has aged out; the 50 ms one has not.
+        m.on_sample(Instant::from_secs(13), ms(60));
+        assert_eq!(m.get(Instant::from_secs(13)), Some(ms(50)));
+        assert_eq!(m.get(Instant::from_secs(40)), None);
     }
 }
