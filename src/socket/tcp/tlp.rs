@@ -35,8 +35,8 @@
 //!
 //! [`SackRecovery::on_probe_delivered`]: super::congestion::SackRecovery::on_probe_delivered
 
-use super::congestion::CongestionControl;
 use super::Socket;
+use super::congestion::CongestionControl;
 use super::congestion::sack::SeqRange;
 use super::timer::Timer;
 use crate::time::{Duration, Instant};

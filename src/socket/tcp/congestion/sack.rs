@@ -739,7 +739,6 @@ impl SackRecovery {
         self.rack.times.on_send(seq, end, now);
     }
 
-
     /// Step (4): RecoveryPoint = HighData; ssthresh = cwnd = FlightSize / 2 by the
     /// algorithm's reduction; the caller retransmits the segment at HighACK + 1.
     fn enter_recovery<C: CongestionControl>(

@@ -62,7 +62,10 @@ fn a_segment_overdue_when_a_later_one_is_sacked_is_lost_at_once() {
     c.feed(&peer_ack(&c, 1, &[(1001, 2001)]));
     assert_eq!(c.out(), Some(resent(&c, 1)));
     let counters = c.socket.counters();
-    assert_eq!((counters.rack_recoveries, counters.reorder_timeouts), (1, 0));
+    assert_eq!(
+        (counters.rack_recoveries, counters.reorder_timeouts),
+        (1, 0)
+    );
 }
 
 #[test]

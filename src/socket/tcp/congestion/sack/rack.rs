@@ -38,7 +38,7 @@
 //! cumulative ACK or inside the second block) raises the multiplier by one, at most once
 //! per round trip; sixteen recoveries without a D-SACK set it back to one.
 
-use super::{SackRecovery, SeqRange};
+use super::{SackRecovery, SeqRange, before};
 use crate::time::{Duration, Instant};
 use crate::wire::SeqNumber;
 
@@ -117,13 +117,16 @@ impl SendTimes {
     }
 
     fn last_end(&self) -> Option<SeqNumber> {
-        self.len.checked_sub(1).and_then(|i| self.at(i)).map(|r| r.end)
+        self.len
+            .checked_sub(1)
+            .and_then(|i| self.at(i))
+            .map(|r| r.end)
     }
 
     /// `[seq, end)` was sent at `now`: new data is appended; a resend below the newest
     /// record (a tail loss probe, a go-back-N resend) drops what lies above `seq` first.
     pub fn on_send(&mut self, seq: SeqNumber, end: SeqNumber, now: Instant) {
-        if !(seq < end) {
+        if !before(seq, end) {
             return;
         }
         match self.last_end() {
@@ -199,7 +202,7 @@ impl SendTimes {
     /// SND.UNA moved to `una`: drops the records it covers and returns the (earliest)
     /// send time of the one that held `una − 1`, if it was recorded.
     pub fn advance(&mut self, una: SeqNumber) -> Option<Instant> {
-        if !(self.start < una) {
+        if !before(self.start, una) {
             return None;
         }
         let mut covered = None;
@@ -229,7 +232,7 @@ impl SendTimes {
     pub fn check(&self, una: SeqNumber, high_data: SeqNumber) -> Result<(), &'static str> {
         let mut prev: Option<SendRecord> = None;
         for (start, r) in self.iter() {
-            if !(start < r.end) || r.end > high_data || r.end <= una {
+            if !before(start, r.end) || r.end > high_data || r.end <= una {
                 return Err("send record outside SND.UNA..SND.NXT or empty");
             }
             if prev.is_some_and(|p| p.sent > r.sent) {
@@ -401,9 +404,7 @@ impl SackRecovery {
         // Step 3: a byte delivered below RACK.fack that was never retransmitted arrived
         // after a later one: reordering.
         let cumulative = d.ack > d.una;
-        let filled_below = cumulative
-            && old_fack.is_some_and(|f| d.una < f)
-            && !d.una_rexmit;
+        let filled_below = cumulative && old_fack.is_some_and(|f| d.una < f) && !d.una_rexmit;
         if filled_below || d.sacked_below_fack {
             self.rack.reordering_seen = true;
         }
@@ -509,8 +510,7 @@ impl SackRecovery {
             if !sent_before(&r) {
                 break;
             }
-            if lost.is_some_and(|l| r.end <= l) || self.scoreboard.unsacked_in(start, r.end) == 0
-            {
+            if lost.is_some_and(|l| r.end <= l) || self.scoreboard.unsacked_in(start, r.end) == 0 {
                 continue;
             }
             let due = r.sent.saturating_add(window);
@@ -555,7 +555,11 @@ mod tests {
         // judged by its newest segment, never earlier than per segment.
         let mut t = SendTimes::default();
         for i in 0..200u32 {
-            t.on_send(s(i * 100), s(i * 100 + 100), Instant::from_millis(i64::from(i)));
+            t.on_send(
+                s(i * 100),
+                s(i * 100 + 100),
+                Instant::from_millis(i64::from(i)),
+            );
             assert!(t.len <= SEND_RECORDS);
             t.check(s(0), s(i * 100 + 100)).unwrap();
         }
