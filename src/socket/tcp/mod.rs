@@ -3,13 +3,14 @@
 //!
 //! Governing texts: RFC 9293 (segment processing §3.10, CONFORMANCE A), RFC 6298 (RTO,
 //! B1), RFC 5681/6582 (congestion control, B2), RFC 7323 (window scale, timestamps, B3),
-//! RFC 2018 (SACK blocks, B4), RFC 8985 §7 (tail loss probe, B5), RFC 5961 (blind-attack
+//! RFC 2018 (SACK blocks, B4), RFC 8985 (RACK-TLP, B5), RFC 5961 (blind-attack
 //! hardening, B8), RFC 6528 (ISN, B9), RFC 1337 (TIME-WAIT assassination, B12).
 //!
 //! The code is split by concern: this file holds the socket, its configuration and the
 //! user API; `state.rs` the transitions (one `match` over state and segment kind, read
 //! next to RFC 9293 §3.10); `send.rs` what `dispatch` sends; `timer.rs` the deadlines;
-//! `tlp.rs` the tail loss probe; `options.rs` what the SYN options negotiate.
+//! `tlp.rs` the tail loss probe (RACK itself is `congestion/sack/rack.rs`); `options.rs`
+//! what the SYN options negotiate.
 //!
 //! Deviations, documented here once:
 //! - Urgent data (MUST-30..33) is delivered inline, never out of band (like

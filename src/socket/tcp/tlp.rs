@@ -1,4 +1,4 @@
-//! The tail loss probe of RFC 8985 §7 (CONFORMANCE B5.5–B5.7), with SACK only.
+//! The tail loss probe of RFC 8985 §7 (CONFORMANCE B5.5–B5.8), with SACK only.
 //!
 //! When the last segments of a flight are lost no duplicate ACK comes back, and without
 //! a probe only the retransmission timeout repairs them. While data is in flight and no
@@ -21,8 +21,9 @@
 //!   SACKs) the probe while bytes below it are still missing, those bytes were sent at
 //!   least a PTO before the probe, so RACK's time rule (§6.2) judges all of them lost;
 //!   SACK recovery starts at once (without DupThresh duplicates) with them counted as
-//!   lost ([`SackRecovery::on_probe_delivered`]). This is the only use of RACK's time
-//!   rule for first transmissions: there are no per-segment send times.
+//!   lost ([`SackRecovery::on_probe_delivered`]). RACK (`congestion/sack/rack.rs`)
+//!   reaches the same verdict from the probe's send time, a PTO (at least 2·SRTT, so
+//!   more than reo_wnd) after the rest; this direct rule is kept as it was.
 //! - §7.4 (TLP recovery detection, B5.7): a probe that resent the highest segment is
 //!   remembered until ACKs decide. A D-SACK of it, or a pure duplicate ACK once it is
 //!   acknowledged, says both copies arrived: no loss. A cumulative ACK beyond it
