@@ -645,8 +645,13 @@ impl SackRecovery {
         // RACK.rtt + reo_wnd (RFC 8985 §6.2) with SRTT for RACK.rtt, and a floor of one
         // millisecond on reo_wnd for clock granularity, so that an RTT estimate near zero
         // does not judge a retransmission lost by an ACK that was already on its way.
-        let reo_wnd = self.reo_wnd(now, a.smss, a.srtt).max(REO_WND_FLOOR);
-        let overdue = a.srtt.map(|rtt| rtt.saturating_add(reo_wnd));
+        let overdue = match a.srtt {
+            Some(rtt) if self.scoreboard.rexmit_len > 0 => {
+                let reo_wnd = self.reo_wnd(now, a.smss, a.srtt).max(REO_WND_FLOOR);
+                Some(rtt.saturating_add(reo_wnd))
+            }
+            _ => None,
+        };
         let delivered = cumulative || new_bytes > 0;
         let lost = self
             .scoreboard
