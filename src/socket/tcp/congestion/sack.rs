@@ -17,7 +17,9 @@
 //!   everything sent a PTO before the probe; see `socket::tcp::tlp`).
 //! - RACK (RFC 8985 §6, in [`rack`]) judges first transmissions lost by time as well;
 //!   its boundary joins IsLost's, and recovery starts when it marks anything lost. The
-//!   DupThresh rule of RFC 6675 stays: RACK adds to it, it does not replace it.
+//!   DupThresh rule of RFC 6675 also starts recovery until RACK has seen reordering;
+//!   after that RACK alone does (DupThresh would start the spurious recoveries that
+//!   reo_wnd exists to avoid). IsLost still marks holes lost inside a recovery.
 //! - B4.9: the scoreboard is cleared on a retransmission timeout (RFC 2018 §8: the
 //!   receiver may have reneged); SACK blocks that arrive after the timeout are used again,
 //!   and the go-back-N resend skips what they cover.
