@@ -12,6 +12,17 @@ fn ten_in_flight() -> Conv {
     established_with(true, 10_000)
 }
 
+/// Ten in flight; at 100 ms the second segment is SACKed, at 110 ms the first arrives
+/// (the cumulative ACK covers both).
+fn reordered_by_10_ms() -> Conv {
+    let mut c = ten_in_flight();
+    c.at_ms(100);
+    c.feed(&peer_ack(&c, 1, &[(1001, 2001)]));
+    c.at_ms(110);
+    c.feed(&peer_ack(&c, 2001, &[]));
+    c
+}
+
 #[test]
 fn a_segment_is_marked_lost_by_time_once_a_later_one_is_sacked_and_the_reorder_window_passes() {
     // B5.2: one segment above the hole is SACKed at 100 ms: far from DupThresh, but the
@@ -73,11 +84,7 @@ fn reordering_within_the_reorder_window_does_not_trigger_a_retransmission() {
     // B5.2/B5.3: the segment at octet 1 arrives 10 ms after the one above it, inside
     // its 25 ms window: nothing is resent, the reordering timer stops, and RACK has
     // seen reordering.
-    let mut c = ten_in_flight();
-    c.at_ms(100);
-    c.feed(&peer_ack(&c, 1, &[(1001, 2001)]));
-    c.at_ms(110);
-    c.feed(&peer_ack(&c, 2001, &[]));
+    let mut c = reordered_by_10_ms();
     c.expect_silence();
     assert_eq!(c.socket.timers.get(Timer::Reorder), None);
     c.at_ms(126);
@@ -96,11 +103,7 @@ fn after_reordering_was_seen_three_duplicate_acks_wait_for_the_reorder_window() 
     // B5.3: before reordering is seen, DupThresh SACKed segments make reo_wnd 0 (the
     // RFC 6675 rule, kept); once seen, reo_wnd is min_RTT/4 even then, and RACK alone
     // starts recovery.
-    let mut c = ten_in_flight();
-    c.at_ms(100);
-    c.feed(&peer_ack(&c, 1, &[(1001, 2001)]));
-    c.at_ms(110);
-    c.feed(&peer_ack(&c, 2001, &[]));
+    let mut c = reordered_by_10_ms();
     assert!(c.socket.sack.rack().reordering_seen());
     // Segments 2001..3001 lost; three above it SACKed at 110 ms.
     for right in [4001, 5001, 6001] {
