@@ -630,20 +630,24 @@ impl SackRecovery {
             out.overflowed += u32::from(overflowed);
         }
         out.dsack = first.filter(|_| dsack);
-        let delivery = Delivery {
-            una: a.una,
-            ack: a.ack,
-            cumulative_sent,
-            una_rexmit,
-            ack_rexmit_sent,
-            sacked_end,
-            sacked_below_fack,
-            dsack,
-            high_data: a.high_data,
-            smss: a.smss,
-            srtt: a.srtt,
-        };
-        self.rack_on_ack(now, &delivery);
+        // RACK (RFC 8985 §6.2) runs on an ACK that delivered something or carried a
+        // D-SACK; otherwise nothing it keeps can change (time alone is its timer's).
+        if cumulative || new_bytes > 0 || dsack {
+            let delivery = Delivery {
+                una: a.una,
+                ack: a.ack,
+                cumulative_sent,
+                una_rexmit,
+                ack_rexmit_sent,
+                sacked_end,
+                sacked_below_fack,
+                dsack,
+                high_data: a.high_data,
+                smss: a.smss,
+                srtt: a.srtt,
+            };
+            self.rack_on_ack(now, &delivery);
+        }
         // RACK.rtt + reo_wnd (RFC 8985 §6.2) with SRTT for RACK.rtt, and a floor of one
         // millisecond on reo_wnd for clock granularity, so that an RTT estimate near zero
         // does not judge a retransmission lost by an ACK that was already on its way.

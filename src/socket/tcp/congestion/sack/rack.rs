@@ -21,7 +21,8 @@
 //! # Cost
 //!
 //! Per segment sent: one record written (a merge pass over [`SEND_RECORDS`] entries once
-//! every `SEND_RECORDS / 2` segments while more are in flight). Per ACK without loss: the
+//! every `SEND_RECORDS / 2` segments while more are in flight). Per ACK that delivers
+//! nothing and carries no D-SACK: nothing (the caller skips RACK). Per ACK without loss: the
 //! records the ACK covers are dropped, the send time of its highest byte is read from the
 //! last of them, and one comparison with the oldest record left shows that nothing was
 //! sent before the delivered segment, so no walk follows. Only when a record older than
