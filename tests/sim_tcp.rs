@@ -14,7 +14,7 @@ use std::rc::Rc;
 use skiff::iface::{Config, Interface};
 use skiff::sim::{App, LinkConfig, Network, SimDevice, StackNode, for_each_seed};
 use skiff::socket::SocketSet;
-use skiff::socket::tcp::{self, State, TcpCounters};
+use skiff::socket::tcp::{self, EcnMode, State, TcpCounters};
 use skiff::time::{Duration, Instant};
 use skiff::wire::EthernetAddress;
 
@@ -25,10 +25,11 @@ use skiff::wire::EthernetAddress;
 /// (and, on the IPv6 runs, of the neighbour probes) pass 300 s: about one run in 150 of
 /// 16 MiB each way ended by R2, a documented give-up rather than a protocol fault. The
 /// one-hour budget of virtual time still catches any real stall.
-fn socket() -> tcp::Socket<'static> {
+fn socket(ecn: EcnMode) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::with_capacity(RX_BYTES, TX_BYTES);
     let config = tcp::TcpConfig {
         user_timeout: Some(Duration::from_secs(1800)),
+        ecn,
         ..*s.config()
     };
     s.set_config(config);
@@ -135,6 +136,19 @@ fn run(
     v6: bool,
     budget: Duration,
 ) -> (Outcome, Network<StackNode>) {
+    run_with(seed, link, len, v6, budget, EcnMode::default())
+}
+
+/// [`run`] with the client's ECN mode (the server takes the default, which agrees when
+/// asked).
+fn run_with(
+    seed: u64,
+    link: LinkConfig,
+    len: usize,
+    v6: bool,
+    budget: Duration,
+    client_ecn: EcnMode,
+) -> (Outcome, Network<StackNode>) {
     let out = Rc::new(RefCell::new(Outcome::default()));
     let (server_addr, client_addr): (SocketAddr, SocketAddr) = if v6 {
         (
@@ -158,7 +172,7 @@ fn run(
     };
     let server_app: App = Box::new(move |_now, sockets: &mut SocketSet<'static>| {
         let h = *server.get_or_insert_with(|| {
-            let mut s = socket();
+            let mut s = socket(EcnMode::default());
             s.listen(80).unwrap();
             sockets.add_socket(s).unwrap()
         });
@@ -178,7 +192,7 @@ fn run(
         salt_in: 1,
     };
     let client_app: App = Box::new(move |_now, sockets: &mut SocketSet<'static>| {
-        let h = *client.get_or_insert_with(|| sockets.add_socket(socket()).unwrap());
+        let h = *client.get_or_insert_with(|| sockets.add_socket(socket(client_ecn)).unwrap());
         let mut s = sockets.get_mut_as::<tcp::Socket>(h).unwrap();
         if s.state() == State::Closed && client_end.sent == 0 && s.close_reason().is_none() {
             // Connect on the first run; the context's clock and MSS come from the interface,
@@ -188,6 +202,7 @@ fn run(
                 now: Instant::ZERO,
                 isn_key: [seed, !seed],
                 mss: if v6 { 1440 } else { 1460 },
+                ecn: 0,
             };
             s.connect(&cx, server_addr, client_addr).unwrap();
         }
@@ -253,6 +268,64 @@ fn lossy(loss_ppm: u32) -> LinkConfig {
         bandwidth_bytes_per_sec: Some(10_000_000),
         ..LinkConfig::default()
     }
+}
+
+/// A 10 MB/s bottleneck with a 40-frame queue, 5 ms each way: the window outgrows the
+/// queue, so without ECN the queue overflows; with `ce_threshold` the link marks
+/// ECN-capable packets once 10 frames wait, as an ECN-capable AQM router would.
+fn bottleneck(mark: bool) -> LinkConfig {
+    LinkConfig {
+        latency: Duration::from_millis(5),
+        bandwidth_bytes_per_sec: Some(10_000_000),
+        queue_limit: 40,
+        ce_threshold: mark.then_some(10),
+        ..LinkConfig::default()
+    }
+}
+
+#[test]
+fn ecn_marks_instead_of_drops_keep_a_bottleneck_queue_from_overflowing() {
+    // SHLD-8 (RFC 3168): with ECN agreed, the senders back off at the CE marks and the
+    // drop-tail queue behind them never fills; without ECN the same link drops.
+    const LEN: usize = 2 * 1024 * 1024;
+    let (mut drops_without, mut marked, mut reductions) = (0, 0, 0);
+    for seed in 0..8u64 {
+        let v6 = seed % 2 == 1;
+        let (o, net) = run_with(seed, bottleneck(true), LEN, v6, BUDGET, EcnMode::Request);
+        check(&o, LEN).unwrap_or_else(|e| panic!("seed {seed} with ECN: {e}"));
+        let stats = net.links().next().expect("one link").1.stats();
+        assert!(
+            stats.ce_marked > 0,
+            "seed {seed}: the queue never reached the mark"
+        );
+        marked += stats.ce_marked;
+        assert_eq!(
+            stats.queue_drops, 0,
+            "seed {seed}: ECN still overflowed the queue"
+        );
+        for side in [&o.client, &o.server] {
+            assert!(
+                side.counters.ecn_reductions > 0,
+                "seed {seed}: {:?}",
+                side.counters
+            );
+            assert_eq!(
+                side.counters.retransmits, 0,
+                "seed {seed}: nothing was lost"
+            );
+            reductions += side.counters.ecn_reductions;
+        }
+        let (o, net) = run_with(seed, bottleneck(false), LEN, v6, BUDGET, EcnMode::Off);
+        check(&o, LEN).unwrap_or_else(|e| panic!("seed {seed} without ECN: {e}"));
+        drops_without += net.links().next().expect("one link").1.stats().queue_drops;
+    }
+    eprintln!(
+        "8 runs of 2 MiB each way: {marked} CE marks, {reductions} ECN window reductions, 0 drops with ECN; {drops_without} queue drops without"
+    );
+    assert!(
+        drops_without > 0,
+        "the bottleneck must overflow without ECN"
+    );
 }
 
 /// The simulated-time budget of one run: generous, so that a run that fails did stall.

@@ -144,6 +144,8 @@ struct TcpServer {
     end: Option<RecvError>,
     close_reason: Option<CloseReason>,
     counters: Option<tcp::TcpCounters>,
+    /// ECN (RFC 3168) was agreed on the connection.
+    ecn_agreed: bool,
 }
 
 impl TcpServer {
@@ -158,6 +160,7 @@ impl TcpServer {
             end: None,
             close_reason: None,
             counters: None,
+            ecn_agreed: false,
         }
     }
 }
@@ -176,6 +179,7 @@ impl App for TcpServer {
             self.states.push(s.state());
         }
         self.connected |= s.state() == State::Established;
+        self.ecn_agreed |= s.ecn_agreed();
         // recv_slice refuses (InvalidState) until the handshake is done.
         if self.connected && self.end.is_none() {
             let (n, result) = echo_some(&mut s, &mut self.pending);
@@ -380,7 +384,13 @@ impl App for TcpPool {
 
 /// Linux sends `MIB_COUNT` MiB to the stack's echo port and checks the echo; Linux
 /// closes first, the stack goes through CLOSE-WAIT and LAST-ACK to CLOSED.
-fn linux_client_echo(linux: &Netns, stack_ns: &Netns, wire: Wire, dst: &str, label: &str) {
+fn linux_client_echo(
+    linux: &Netns,
+    stack_ns: &Netns,
+    wire: Wire,
+    dst: &str,
+    label: &str,
+) -> TcpServer {
     let n = 8 * MIB;
     let _pcap = Capture::start(linux, "any");
     let stack = StackThread::start(stack_ns, wire, TcpServer::new(ECHO_PORT));
@@ -421,13 +431,29 @@ fn linux_client_echo(linux: &Netns, stack_ns: &Netns, wire: Wire, dst: &str, lab
     );
     assert_eq!(server.close_reason, None, "orderly close expected");
     println!("stack counters: {:?}", server.counters);
+    server
 }
 
 #[test]
 fn tap_linux_sends_8_mib_to_the_stack_echo_server_over_ipv4_and_closes_first() {
     require_netns!("python3", "ss");
     let ns = tap_namespace("tcp-echo4");
-    linux_client_echo(&ns, &ns, Wire::Tap, STACK_V4, "TAP IPv4");
+    let server = linux_client_echo(&ns, &ns, Wire::Tap, STACK_V4, "TAP IPv4");
+    // Linux's default (tcp_ecn = 2) does not ask for ECN, and the stack does not offer it.
+    assert!(!server.ecn_agreed);
+}
+
+#[test]
+fn tap_linux_asking_for_ecn_agrees_it_with_the_stack_and_the_8_mib_echo_completes() {
+    // SHLD-8 (RFC 3168 §6.1.1): Linux with tcp_ecn = 1 sends an ECN-setup SYN; the
+    // stack's default (EcnMode::Accept) answers with an ECN-setup SYN-ACK, and data
+    // then flows as ECT(0) both ways.
+    require_netns!("python3", "ss");
+    let ns = tap_namespace("tcp-ecn");
+    let set = ns.exec("sh", &["-c", "echo 1 > /proc/sys/net/ipv4/tcp_ecn"]);
+    assert!(set.status.success(), "tcp_ecn: {set:?}");
+    let server = linux_client_echo(&ns, &ns, Wire::Tap, STACK_V4, "TAP IPv4 with ECN");
+    assert!(server.ecn_agreed, "ECN was not agreed with Linux");
 }
 
 #[test]

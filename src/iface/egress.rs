@@ -726,8 +726,9 @@ impl Interface<'_> {
                         let remote = tcp.remote_endpoint().map(|r| r.ip());
                         let cx = inner.tcp_context(now, remote);
                         let dscp = tcp.config().dscp;
-                        tcp.dispatch(&cx, |src, dst, repr| {
-                            inner.dispatch_tcp(neighbors, device, now, (src, dst, dscp), repr)
+                        tcp.dispatch(&cx, |src, dst, ecn, repr| {
+                            let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
+                            inner.dispatch_tcp(neighbors, device, now, (src, dst, tos), repr)
                         })
                     }
                 };
@@ -774,6 +775,7 @@ impl InterfaceInner<'_> {
             now,
             isn_key: self.tcp_isn_key,
             mss: u16::try_from(mss).unwrap_or(u16::MAX),
+            ecn: 0,
         }
     }
 
@@ -782,20 +784,22 @@ impl InterfaceInner<'_> {
         neighbors: &mut NeighborCache<'_>,
         device: &mut D,
         now: Instant,
-        (src, dst, dscp): (IpAddress, IpAddress, u8),
+        (src, dst, tos): (IpAddress, IpAddress, u8),
         repr: &TcpRepr<'_>,
     ) -> Result<(), DispatchError> {
         let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
             return Err(DispatchError::Dropped);
         };
-        // MUST-48, SHLD-22: the socket's DSCP, unchanged; ECN bits stay 0. B7.1: path
-        // MTU discovery, so IPv4 segments carry DF (routers report, never fragment).
+        // MUST-48, SHLD-22: `tos` is the socket's DSCP, unchanged, and the ECN field
+        // TCP chose (ECT(0) on new data once ECN is agreed, RFC 3168). B7.1: path MTU
+        // discovery, so IPv4 segments carry DF (routers report, never fragment).
         match &mut ip {
             IpRepr::Ipv4(v4) => {
-                v4.dscp = dscp & 0x3f;
+                v4.dscp = tos >> 2;
+                v4.ecn = tos & 0x03;
                 v4.dont_frag = true;
             }
-            IpRepr::Ipv6(v6) => v6.traffic_class = (dscp & 0x3f) << 2,
+            IpRepr::Ipv6(v6) => v6.traffic_class = tos,
         }
         let caps = self.caps.checksum;
         self.send_ip(neighbors, device, now, ip, |buf| {

@@ -679,7 +679,10 @@ impl InterfaceInner<'_> {
             if let Some(mut socket) = handle.and_then(|h| sockets.get_mut(h)) {
                 if let Socket::Tcp(tcp) = &mut *socket {
                     self.counters.tcp_rx += 1;
-                    let cx = self.tcp_context(now, Some(src));
+                    let cx = crate::socket::tcp::TcpContext {
+                        ecn: ip.ecn(),
+                        ..self.tcp_context(now, Some(src))
+                    };
                     let unacked = tcp.send_queue();
                     let reply = tcp.process(&cx, src, dst, &repr);
                     self.prompt_answer |= tcp.owes_prompt_ack();

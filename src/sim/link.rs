@@ -74,6 +74,9 @@ impl From<HubId> for Port {
 /// waits for the wire if a `bandwidth_bytes_per_sec` is set, then travels for
 /// `latency` plus a uniform draw in `0..jitter`, plus `reorder_delay` if drawn by
 /// `reorder_ppm`. Finally `duplicate_ppm` may add a second copy arriving at the same time.
+/// With `ce_threshold`, a frame that finds at least that many frames in flight and whose
+/// IP header says ECN-capable (ECT(0) or ECT(1)) is marked Congestion Experienced, as an
+/// ECN router's queue would (RFC 3168 §5, `ce_marked`), before the drop-tail check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkConfig {
     /// Chance, in parts per million, that a frame is lost.
@@ -102,6 +105,9 @@ pub struct LinkConfig {
     /// Most frames in flight per direction (waiting for the wire or travelling); a frame
     /// beyond it is dropped (drop-tail, `queue_drops`).
     pub queue_limit: usize,
+    /// Queue length (frames in flight) from which ECN-capable IP packets in Ethernet
+    /// frames are marked CE instead of waiting unmarked; `None` (the default) never marks.
+    pub ce_threshold: Option<usize>,
 }
 
 impl Default for LinkConfig {
@@ -117,6 +123,7 @@ impl Default for LinkConfig {
             bandwidth_bytes_per_sec: None,
             mtu: super::SIM_DEFAULT_MTU,
             queue_limit: 1024,
+            ce_threshold: None,
         }
     }
 }
@@ -140,6 +147,8 @@ pub struct LinkStats {
     pub queue_drops: u64,
     /// Frames sent while partitioned, or in flight when the partition began.
     pub partition_drops: u64,
+    /// ECN-capable packets marked Congestion Experienced (`ce_threshold`).
+    pub ce_marked: u64,
 }
 
 impl LinkStats {
@@ -153,6 +162,7 @@ impl LinkStats {
             too_big: self.too_big.saturating_add(o.too_big),
             queue_drops: self.queue_drops.saturating_add(o.queue_drops),
             partition_drops: self.partition_drops.saturating_add(o.partition_drops),
+            ce_marked: self.ce_marked.saturating_add(o.ce_marked),
         }
     }
 }
@@ -227,6 +237,12 @@ impl Lane {
         if draw(&mut self.rng, cfg.loss_ppm) {
             self.stats.lost += 1;
             return;
+        }
+        if cfg
+            .ce_threshold
+            .is_some_and(|t| self.in_flight.len() >= t && mark_ce(&mut frame))
+        {
+            self.stats.ce_marked += 1;
         }
         if self.in_flight.len() >= cfg.queue_limit {
             self.stats.queue_drops += 1;
@@ -406,5 +422,43 @@ impl Link {
     /// The end a frame in `lane` arrives at.
     pub(crate) fn destination(&self, lane: usize) -> Port {
         self.ends[usize::from(lane == 0)]
+    }
+}
+
+/// Marks an ECN-capable IPv4 or IPv6 packet in an Ethernet frame Congestion Experienced
+/// (fixing the IPv4 header checksum); false if the frame holds no such packet.
+fn mark_ce(frame: &mut [u8]) -> bool {
+    use crate::wire::{Ipv4Packet, Ipv6Packet};
+    const ECN_CE: u8 = 0b11;
+    let Some((ethertype, ip)) = frame.get_mut(12..).and_then(|rest| {
+        let (ty, ip) = rest.split_at_mut_checked(2)?;
+        Some((u16::from_be_bytes([ty[0], ty[1]]), ip))
+    }) else {
+        return false;
+    };
+    match ethertype {
+        0x0800 => {
+            let Ok(mut packet) = Ipv4Packet::new_checked(ip) else {
+                return false;
+            };
+            if packet.ecn() == 0 || packet.ecn() == ECN_CE {
+                return false;
+            }
+            packet.set_ecn(ECN_CE);
+            packet.fill_checksum();
+            true
+        }
+        0x86dd => {
+            let Ok(mut packet) = Ipv6Packet::new_checked(ip) else {
+                return false;
+            };
+            let class = packet.traffic_class();
+            if class & 0x03 == 0 || class & 0x03 == ECN_CE {
+                return false;
+            }
+            packet.set_traffic_class(class | ECN_CE);
+            true
+        }
+        _ => false,
     }
 }

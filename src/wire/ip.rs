@@ -134,6 +134,14 @@ impl IpRepr {
         }
     }
 
+    /// The ECN field (RFC 3168 §5): the low two bits of the TOS or traffic class.
+    pub fn ecn(&self) -> u8 {
+        match self {
+            IpRepr::Ipv4(r) => r.ecn & 0x03,
+            IpRepr::Ipv6(r) => r.traffic_class & 0x03,
+        }
+    }
+
     /// Length of the header.
     pub fn header_len(&self) -> usize {
         match self {

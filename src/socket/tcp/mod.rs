@@ -31,6 +31,7 @@ use crate::time::{Duration, Instant};
 use crate::wire::{IpListenEndpoint, SeqNumber};
 
 pub mod congestion;
+mod ecn;
 mod error;
 mod keepalive;
 mod listener;
@@ -49,6 +50,7 @@ mod urgent;
 mod tests;
 
 pub use self::congestion::{CongestionAlgorithm, CongestionControl};
+pub use self::ecn::EcnMode;
 pub use self::error::{
     BufferError, CloseError, CloseReason, ConnectError, ListenError, RecvError, SendError,
 };
@@ -164,6 +166,9 @@ pub struct TcpConfig {
     /// DSCP (6 bits) of the segments `dispatch` sends (MUST-48); it may change during a
     /// connection (SHLD-21) and is passed to IP unchanged (SHLD-22). Default 0.
     pub dscp: u8,
+    /// Explicit Congestion Notification (RFC 3168, SHLD-8). Default
+    /// [`EcnMode::Accept`]: agreed when the peer asks, never asked for.
+    pub ecn: EcnMode,
 }
 
 impl Default for TcpConfig {
@@ -184,6 +189,7 @@ impl Default for TcpConfig {
             congestion: CongestionAlgorithm::default(),
             challenge_ack_limit: 10,
             dscp: 0,
+            ecn: EcnMode::Accept,
         }
     }
 }
@@ -198,6 +204,9 @@ pub struct TcpContext {
     pub isn_key: [u64; 2],
     /// The largest segment payload the interface can carry: MTU minus IP and TCP headers.
     pub mss: u16,
+    /// For `process`: the IP ECN field (RFC 3168 §5) of the packet that carried the
+    /// segment; 0 (Not-ECT) everywhere else.
+    pub ecn: u8,
 }
 
 /// Per-connection counters. They only grow (wrapping at 2^64).
@@ -227,6 +236,10 @@ pub struct TcpCounters {
     pub rack_recoveries: u64,
     /// Times the RACK reordering timer fired (RFC 8985 §6.3).
     pub reorder_timeouts: u64,
+    /// Segments that arrived marked Congestion Experienced (ECN agreed, RFC 3168).
+    pub ecn_ce_received: u64,
+    /// Window reductions for ECN-Echo (at most one per window of data).
+    pub ecn_reductions: u64,
     /// Times the peer reneged on SACKed data, which cleared the scoreboard (B4.7).
     pub sack_reneged: u64,
     /// SACK blocks the bounded scoreboard had no room for (B4.8).
@@ -319,6 +332,8 @@ pub struct Socket<'a> {
     timestamps: Option<Timestamps>,
     /// SACK-permitted both ways (RFC 2018 §2).
     sack_ok: bool,
+    /// ECN negotiation and signals (RFC 3168 §6.1).
+    ecn: ecn::EcnState,
     /// The most recent out-of-order arrival, for the first SACK block.
     latest_ooo: Option<SeqNumber>,
     /// The user called `close`: a FIN follows the queued data.
@@ -429,6 +444,7 @@ impl<'a> Socket<'a> {
             pmtu_lowered_at: None,
             timestamps: None,
             sack_ok: false,
+            ecn: Default::default(),
             latest_ooo: None,
             tx_closed: false,
             fin_seq: SeqNumber(0),
@@ -677,6 +693,7 @@ impl<'a> Socket<'a> {
             offset: options::timestamp_offset(cx.isn_key, local, remote),
         });
         self.sack_ok = self.config.sack;
+        self.ecn_on_connect();
         self.arm_user_timeout(cx.now);
         self.state = State::SynSent;
         Ok(())

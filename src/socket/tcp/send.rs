@@ -7,6 +7,7 @@
 //! §3.2 (fast retransmit), RFC 7323 (window field, timestamps on every segment).
 
 use super::congestion::sack::{NextSeg, Retransmission, SeqRange};
+use super::ecn;
 use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
 use super::timer::Timer;
 use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
@@ -70,7 +71,7 @@ impl Socket<'_> {
     /// call; on `Err(Dropped)` it counts as sent and lost (retransmission covers it).
     pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<(), DispatchError>
     where
-        F: FnOnce(IpAddress, IpAddress, &TcpRepr<'_>) -> Result<(), DispatchError>,
+        F: FnOnce(IpAddress, IpAddress, u8, &TcpRepr<'_>) -> Result<(), DispatchError>,
     {
         let now = cx.now;
         self.on_timers(now);
@@ -80,7 +81,7 @@ impl Socket<'_> {
         };
         if let Some(seq) = self.rst_pending {
             let repr = self.rst_segment(seq);
-            let result = emit(local.ip(), remote.ip(), &repr);
+            let result = emit(local.ip(), remote.ip(), ecn::NOT_ECT, &repr);
             if result != Err(DispatchError::Exhausted) {
                 self.rst_pending = None;
                 self.counters.segments_out = self.counters.segments_out.wrapping_add(1);
@@ -97,10 +98,16 @@ impl Socket<'_> {
                 .tx_buffer
                 .get_allocated(plan.data_offset, plan.data_len);
             let (repr, edge) = self.segment_repr(now, &plan, payload);
-            (emit(local.ip(), remote.ip(), &repr), edge)
+            let codepoint = self.ecn_codepoint(!plan.syn && self.is_new_data(&plan));
+            let cwr = repr.flags.contains(TcpFlags::CWR);
+            (emit(local.ip(), remote.ip(), codepoint, &repr), (edge, cwr))
         };
+        let (edge, cwr) = edge;
         if result == Err(DispatchError::Exhausted) {
             return result;
+        }
+        if cwr {
+            self.ecn_cwr_sent();
         }
         self.commit(now, &plan, edge);
         self.update_idle_timers(now);
@@ -111,6 +118,12 @@ impl Socket<'_> {
     /// reports), or must run to arm the persist timer.
     pub(super) fn segment_due(&self) -> bool {
         self.rst_pending.is_some() || self.plan_segment().is_some() || self.persist_unarmed()
+    }
+
+    /// Whether `plan` carries data never sent before (not a retransmission, a probe or
+    /// a go-back-N resend after a timeout): what ECN marks ECT and CWR may ride on.
+    fn is_new_data(&self, plan: &SegmentPlan) -> bool {
+        plan.data_len > 0 && plan.seq >= self.snd_max && plan.purpose != SegmentPurpose::Probe
     }
 
     /// The effective send MSS for data (MUST-16, B3.16): the peer's MSS and our path's,
@@ -190,6 +203,11 @@ impl Socket<'_> {
                 NextSeg::Nothing => return None,
                 NextSeg::NewData => {}
             }
+        }
+        if queued == 0 && !self.tx_closed {
+            // Nothing queued and no FIN to come: no data segment (a receiver's usual
+            // answer, asked after every segment it takes).
+            return None;
         }
         let start = self.snd_nxt;
         let offset = start.bytes_since(self.data_seq()).unwrap_or(0);
@@ -329,7 +347,11 @@ impl Socket<'_> {
         plan: &SegmentPlan,
         payload: &'p [u8],
     ) -> (TcpRepr<'p>, SeqNumber) {
-        let mut flags = TcpFlags::empty();
+        let mut flags = if plan.syn {
+            self.ecn_syn_flags(plan.ack)
+        } else {
+            self.ecn_flags(self.is_new_data(plan))
+        };
         flags.set(TcpFlags::SYN, plan.syn);
         flags.set(TcpFlags::FIN, plan.fin);
         flags.set(TcpFlags::ACK, plan.ack);

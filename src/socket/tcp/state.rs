@@ -172,6 +172,7 @@ impl Socket<'_> {
                 offset: options::timestamp_offset(cx.isn_key, local, remote),
             });
         self.sack_ok = self.config.sack;
+        self.ecn_on_syn(repr);
         self.learn_syn(cx, repr);
         self.state = State::SynReceived;
         self.arm_user_timeout(cx.now);
@@ -254,6 +255,7 @@ impl Socket<'_> {
                 let ack = repr.ack_number.unwrap_or(self.snd_una);
                 self.after_handshake();
                 self.learn_syn(cx, repr);
+                self.ecn_on_syn_ack(repr);
                 self.snd_wl2 = ack;
                 self.ack_new_data(cx.now, repr, ack);
                 self.state = State::Established;
@@ -265,6 +267,7 @@ impl Socket<'_> {
             // SYN-ACK with the same ISS.
             SegmentKind::Syn => {
                 self.learn_syn(cx, repr);
+                self.ecn_on_crossed_syn(repr);
                 self.state = State::SynReceived;
                 self.snd_nxt = self.iss;
                 self.timers.stop(Timer::Retransmit);
@@ -324,6 +327,9 @@ impl Socket<'_> {
         if let Err(reply) = self.process_ack(now, repr, ack) {
             return reply;
         }
+        // RFC 3168 §6.1.2 and §6.1.3: ECN-Echo for our sending, CE and CWR for our ACKs.
+        self.ecn_on_ack(repr, ack);
+        self.ecn_on_segment(cx.ecn, repr);
         self.update_ts_recent(repr);
         self.hold_user_timeout_while_window_closed();
         // Sixth, the URG bit (MUST-30..33, 62), also with a zero window (MUST-66).
@@ -636,6 +642,19 @@ impl Socket<'_> {
         let room = self.rcv_wnd().saturating_sub(offset);
         let data = data.get(..room.min(data.len())).unwrap_or_default();
         let had_holes = !self.assembler.is_empty();
+        if offset == 0 && !had_holes {
+            // In order with nothing held out of order (the bulk receiver's every
+            // segment): straight into the ring, no assembler bookkeeping.
+            let written = self.rx_buffer.write_unallocated(0, data);
+            let contiguous = self.rx_buffer.enqueue_unallocated(written);
+            self.rcv_nxt += contiguous;
+            self.rcv_edge = self.rcv_edge.max(self.rcv_nxt);
+            match contiguous {
+                0 => self.ack_promptly(),
+                _ => self.schedule_ack(now, contiguous),
+            }
+            return;
+        }
         let written = self.rx_buffer.write_unallocated(offset, data);
         if written > 0 && self.assembler.add(offset, written).is_err() {
             self.counters.ooo_dropped = self.counters.ooo_dropped.wrapping_add(written as u64);

@@ -134,6 +134,15 @@ impl NewReno {
         self.cwnd = self.ssthresh;
     }
 
+    /// Sets the window after an ECN-Echo, given the ssthresh the algorithm chose:
+    /// `cwnd = ssthresh` (RFC 3168 §6.1.2), outside any recovery.
+    pub(super) fn reduce_for_ecn(&mut self, ssthresh: usize) {
+        self.ssthresh = ssthresh.max(self.two_mss());
+        self.cwnd = self.ssthresh;
+        self.ca_acked = 0;
+        self.pristine = false;
+    }
+
     /// Collapses the window after a timeout, given the ssthresh the algorithm chose
     /// unless this is a repeated timeout (RFC 5681 §3.1 equation (4) and the note on
     /// repeated timeouts; CONFORMANCE B2.9).
@@ -230,6 +239,10 @@ impl CongestionControl for NewReno {
 
     fn on_rto(&mut self, in_flight: usize) {
         self.enter_loss(self.halved(in_flight));
+    }
+
+    fn on_ecn_echo(&mut self, in_flight: usize) {
+        self.reduce_for_ecn(self.halved(in_flight));
     }
 
     fn in_recovery(&self) -> bool {

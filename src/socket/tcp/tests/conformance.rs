@@ -389,7 +389,7 @@ fn reserved_bits_ece_and_cwr_are_ignored_on_receipt_and_never_sent() {
 fn out_any(socket: &mut Socket<'static>, cx: &TcpContext) -> Option<TcpRepr<'static>> {
     let mut sent = None;
     socket
-        .dispatch(cx, |_, _, repr| {
+        .dispatch(cx, |_, _, _, repr| {
             let payload: &'static [u8] = repr.payload.to_vec().leak();
             sent = Some(TcpRepr { payload, ..*repr });
             Ok(())
@@ -422,6 +422,7 @@ fn without_an_mss_option_the_send_mss_over_ipv6_is_1220() {
         now: Instant::ZERO,
         isn_key: KEY,
         mss: 1440,
+        ecn: 0,
     };
     let (ours, theirs): (IpAddress, IpAddress) = (
         "2001:db8::1".parse().unwrap(),
@@ -445,6 +446,7 @@ fn the_advertised_mss_is_clamped_to_what_the_interface_can_receive() {
         now: Instant::ZERO,
         isn_key: KEY,
         mss: 536,
+        ecn: 0,
     };
     s.connect(&cx, remote(), local()).unwrap();
     assert_eq!(out_any(&mut s, &cx).unwrap().max_seg_size, Some(536));

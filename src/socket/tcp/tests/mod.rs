@@ -13,6 +13,7 @@ use crate::wire::{IpAddress, TcpFlags, TcpRepr, TcpTimestampRepr};
 mod close;
 mod conformance;
 mod data;
+mod ecn;
 mod handshake;
 mod hardening;
 mod pair;
@@ -98,6 +99,8 @@ struct Conv {
     now: Instant,
     /// Our ISS, once known.
     iss: SeqNumber,
+    /// The IP ECN field the last segment `out` returned would carry (RFC 3168).
+    sent_ecn: u8,
 }
 
 impl Conv {
@@ -108,6 +111,7 @@ impl Conv {
             socket,
             now: Instant::ZERO,
             iss: SeqNumber(0),
+            sent_ecn: 0,
         }
     }
 
@@ -116,6 +120,7 @@ impl Conv {
             now: self.now,
             isn_key: KEY,
             mss: PATH_MSS,
+            ecn: 0,
         }
     }
 
@@ -147,15 +152,30 @@ impl Conv {
     fn out(&mut self) -> Option<TcpRepr<'static>> {
         let cx = self.cx();
         let mut sent = None;
+        let mut last_ecn = 0;
         self.socket
-            .dispatch(&cx, |src, dst, repr| {
+            .dispatch(&cx, |src, dst, ecn, repr| {
                 assert_eq!((src, dst), (local().ip(), remote().ip()));
+                last_ecn = ecn;
                 let payload: &'static [u8] = repr.payload.to_vec().leak();
                 sent = Some(TcpRepr { payload, ..*repr });
                 Ok(())
             })
             .unwrap();
+        if sent.is_some() {
+            self.sent_ecn = last_ecn;
+        }
         sent
+    }
+
+    /// Feeds a segment that arrived with IP ECN field `codepoint`; the immediate reply.
+    fn feed_ecn(&mut self, repr: &TcpRepr<'_>, codepoint: u8) -> Option<TcpRepr<'static>> {
+        let cx = TcpContext {
+            ecn: codepoint,
+            ..self.cx()
+        };
+        let (src, dst) = (remote().ip(), local().ip());
+        self.socket.process(&cx, src, dst, repr)
     }
 
     /// Dispatches until nothing more is due (bounded).
@@ -258,7 +278,7 @@ fn a_dispatch_refused_by_the_device_sends_the_same_segment_next_time() {
     let cx = c.cx();
     let r = c
         .socket
-        .dispatch(&cx, |_, _, _| Err(DispatchError::Exhausted));
+        .dispatch(&cx, |_, _, _, _| Err(DispatchError::Exhausted));
     assert_eq!(r, Err(DispatchError::Exhausted));
     let again = c.out().expect("SYN again");
     assert_eq!(again.flags, TcpFlags::SYN);

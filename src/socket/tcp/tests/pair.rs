@@ -32,6 +32,7 @@ impl Pair {
             now: self.now,
             isn_key: KEY,
             mss: 536,
+            ecn: 0,
         }
     }
 
@@ -53,7 +54,7 @@ impl Pair {
         let mut out = Vec::new();
         for _ in 0..256 {
             let mut sent = None;
-            from.dispatch(cx, |src, dst, repr| {
+            from.dispatch(cx, |src, dst, _, repr| {
                 let payload: &'static [u8] = repr.payload.to_vec().leak();
                 sent = Some(Wire {
                     src,
@@ -270,6 +271,7 @@ fn a_self_connect_ends_established_without_a_livelock() {
         now: Instant::ZERO,
         isn_key: KEY,
         mss: 536,
+        ecn: 0,
     };
     s.connect(&cx, local(), local()).unwrap();
     let mut rounds = 0;
@@ -278,7 +280,7 @@ fn a_self_connect_ends_established_without_a_livelock() {
         rounds += 1;
         let cx = TcpContext { now, ..cx };
         let mut out = vec![];
-        s.dispatch(&cx, |src, dst, repr| {
+        s.dispatch(&cx, |src, dst, _, repr| {
             out.push((
                 src,
                 dst,
