@@ -1161,24 +1161,6 @@ fn a_duplicate_address_probe_is_answered_to_all_nodes_without_the_solicited_flag
     assert_eq!(s.iface.neighbors().iter().count(), 0);
 }
 
-/// An NA for `target` from it, with the given flags, unicast to us.
-fn na_frame(target: Ipv6Address, flags: NdiscNeighborFlags, mac: EthernetAddress) -> Vec<u8> {
-    let na = Icmpv6Repr::Ndisc(NdiscRepr::NeighborAdvert {
-        flags,
-        target_addr: target,
-        lladdr: Some(NdiscLinkLayerAddress(mac.0)),
-    });
-    ethernet(
-        mac,
-        US_MAC,
-        EthernetProtocol::Ipv6,
-        &ipv6(
-            ip6(target, v6(1), IpProtocol::Icmpv6, 255),
-            &icmpv6(target, v6(1), &na),
-        ),
-    )
-}
-
 #[test]
 fn an_unsolicited_advert_creates_no_neighbour_entry() {
     // C9.8
@@ -1318,6 +1300,76 @@ fn a_socket_sees_the_broadcast_address_a_datagram_was_sent_to() {
         assert_eq!(meta.local_addr, Some(IpAddress::V4(dst)));
         assert_eq!(meta.remote, "192.0.2.2:4000".parse().unwrap());
     }
+}
+
+/// An unbound UDP socket added to `s`.
+fn unbound_udp(s: &mut Script) -> skiff::socket::SocketHandle {
+    s.sockets
+        .add_socket(skiff::socket::udp::Socket::with_capacity(8, 8192))
+        .unwrap()
+}
+
+#[test]
+fn udp_ephemeral_ports_are_spread_out_like_tcps_and_never_a_bound_one() {
+    // B10.4 (RFC 6056 covers UDP too), with B10.1/B10.5's checks: 1000 sockets get
+    // 1000 different ports over 1024-65535, not in sequence.
+    let mut s = Script::new();
+    s.sockets = skiff::socket::SocketSet::with_capacity(1000, 7);
+    let mut ports = Vec::new();
+    for _ in 0..1000 {
+        let h = unbound_udp(&mut s);
+        ports.push(s.iface.udp_bind_ephemeral(&mut s.sockets, h, None).unwrap());
+    }
+    let mut sorted = ports.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 1000, "a bound port was handed out again");
+    assert!((1024..12_000).contains(&sorted[0]), "low end {}", sorted[0]);
+    assert!(sorted[999] > 55_000, "high end {}", sorted[999]);
+    let sequential = ports.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    assert!(sequential < 20, "{sequential} consecutive pairs");
+    // The same seed gives the same order: a twin host learns the first port and has it
+    // taken, on every address or on one of ours, before asking; it gets another.
+    let mut twin = Script::new();
+    let h = unbound_udp(&mut twin);
+    let first = ports[0];
+    assert_eq!(
+        twin.iface.udp_bind_ephemeral(&mut twin.sockets, h, None),
+        Ok(first)
+    );
+    for taken in [None, Some(IpAddress::from(v4(1)))] {
+        let mut twin = Script::new();
+        let h = unbound_udp(&mut twin);
+        let mut squatter = skiff::socket::udp::Socket::with_capacity(8, 8192);
+        squatter
+            .bind(IpListenEndpoint {
+                addr: taken,
+                port: first,
+            })
+            .unwrap();
+        twin.sockets.add_socket(squatter).unwrap();
+        let port = twin.iface.udp_bind_ephemeral(&mut twin.sockets, h, None);
+        assert_ne!(port.unwrap(), first, "taken on {taken:?}");
+    }
+    // The socket works from its port: a datagram leaves from it, and one to it arrives.
+    let mut s = Script::new();
+    s.learn_peer();
+    let h = unbound_udp(&mut s);
+    let port = s
+        .iface
+        .udp_bind_ephemeral(&mut s.sockets, h, Some(v4(1).into()))
+        .unwrap();
+    assert_eq!(
+        s.iface.udp_bind_ephemeral(&mut s.sockets, h, None),
+        Err(skiff::socket::BindError::InvalidState)
+    );
+    s.udp_send(h, b"query", "192.0.2.2:53");
+    let out = s.poll();
+    let (ip, t) = ipv4_of(only(&out));
+    assert_eq!(ip.src_addr, v4(1));
+    assert!(matches!(t, Some(Transport::Udp { repr, .. }) if repr.src_port == port));
+    silent(&s.exchange(udp4_to(v4(1), port, b"answer")));
+    assert_eq!(s.udp_recv(h).unwrap().0, b"answer");
 }
 
 // ---------------------------------------------------------------- TCP, no socket

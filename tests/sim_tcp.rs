@@ -439,6 +439,7 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             sums.rack_recoveries += c.rack_recoveries;
             sums.reorder_timeouts += c.reorder_timeouts;
             sums.tlp_repairs += c.tlp_repairs;
+            sums.negative_advice += c.negative_advice;
             match check(&o, len) {
                 Ok(()) => passed += 1,
                 Err(e) => failures.push(format!("loss {loss} ppm, SKIFF_SEED={seed}: {e}")),
@@ -448,7 +449,8 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             "loss {loss:>6} ppm, {} MiB each way: {passed}/{seeds} passed in {:.1} s \
              ({:.1} virtual s/run); client per run: {:.1} timeouts, {:.0} retransmits, \
              {:.1} SACK recoveries ({:.1} by RACK), {:.1} lost retransmits, {:.1} reordering \
-             timeouts, {:.1} tail loss probes ({:.1} repaired a loss alone)",
+             timeouts, {:.1} tail loss probes ({:.1} repaired a loss alone), {:.2} R1 negative \
+             advices",
             len >> 20,
             started.elapsed().as_secs_f64(),
             virtual_secs / seeds as f64,
@@ -460,6 +462,7 @@ fn soak_tcp_16_mib_each_way_under_every_loss_rate() {
             sums.reorder_timeouts as f64 / seeds as f64,
             sums.tlp_probes as f64 / seeds as f64,
             sums.tlp_repairs as f64 / seeds as f64,
+            sums.negative_advice as f64 / seeds as f64,
         );
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));

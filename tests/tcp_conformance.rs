@@ -7,6 +7,7 @@
 mod common;
 
 use common::script::*;
+use skiff::iface::NeighborState;
 use skiff::socket::SocketHandle;
 use skiff::socket::tcp::{self, State, TcpConfig};
 use skiff::time::Duration;
@@ -660,4 +661,195 @@ fn a_fragmentation_needed_shrinks_the_segments_which_carry_df_and_resends_at_onc
     assert_eq!((socket.cwnd(), socket.rto()), (cwnd, rto), "not congestion");
     assert_eq!(socket.counters().timeouts, 0);
     assert_eq!(socket.counters().path_mtu_lowered, 1);
+}
+
+/// A frame we sent, as the R1 conversations see it: a TCP segment (its flags and
+/// sequence number), or a solicitation for the peer's address, to the group (broadcast
+/// ARP request, NS to the solicited-node group) or unicast to the peer's MAC (a NUD probe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Segment(TcpFlags, SeqNumber),
+    SolicitGroup,
+    SolicitUnicast,
+}
+
+fn sent(frame: &[u8]) -> Sent {
+    let f = dissect(frame);
+    let unicast = f.ethernet.map(|e| e.dst_addr) == Some(PEER_MAC);
+    let solicit = match (f.network, f.transport) {
+        (_, Some(Transport::Tcp(t))) => return Sent::Segment(t.flags, t.seq_number),
+        (
+            Network::Arp(ArpRepr::EthernetIpv4 {
+                operation: ArpOperation::Request,
+                target_protocol_addr,
+                ..
+            }),
+            _,
+        ) => IpAddress::from(target_protocol_addr),
+        (
+            _,
+            Some(Transport::Icmpv6(Icmpv6Repr::Ndisc(NdiscRepr::NeighborSolicit {
+                target_addr,
+                ..
+            }))),
+        ) => IpAddress::from(target_addr),
+        _ => panic!("neither TCP nor a solicitation: {f}"),
+    };
+    assert!(
+        solicit == IpAddress::from(v4(2)) || solicit == IpAddress::from(v6(2)),
+        "{f}"
+    );
+    if unicast {
+        Sent::SolicitUnicast
+    } else {
+        Sent::SolicitGroup
+    }
+}
+
+/// Moves the clock to the interface's next deadlines until it sends something; what it
+/// sent.
+fn next_sent(s: &mut Script) -> Vec<Sent> {
+    for _ in 0..16 {
+        let at = s.iface.poll_at(s.now, &s.sockets).expect("a deadline");
+        s.now = s.now.max(at);
+        let out = s.poll();
+        if !out.is_empty() {
+            return out.iter().map(|f| sent(f)).collect();
+        }
+    }
+    panic!("nothing sent");
+}
+
+/// An active open through `tcp_connect` to `remote`, whose address the interface does
+/// not know yet: the SYN waits while the group solicitation goes out.
+fn connect_unresolved(s: &mut Script, remote: &str) -> SocketHandle {
+    let h = s
+        .sockets
+        .add_socket(tcp::Socket::with_capacity(1024, 1024))
+        .unwrap();
+    s.iface
+        .tcp_connect(s.now, &mut s.sockets, h, remote.parse().unwrap())
+        .unwrap();
+    assert_eq!(next_sent(s), [Sent::SolicitGroup]);
+    h
+}
+
+fn neighbor_state(s: &Script, addr: impl Into<IpAddress>) -> Option<NeighborState> {
+    s.iface.neighbors().get(addr.into()).map(|e| e.state)
+}
+
+#[test]
+fn after_r1_timeouts_the_next_hop_is_probed_by_unicast_arp_while_retransmissions_go_on() {
+    // MUST-20 (R1: negative advice to IP), SHLD-10 (R1 = 3 retransmissions): the third
+    // timeout of one segment re-verifies the neighbour (RFC 4861 §7.3.3 PROBE, used for
+    // ARP too, C2.6) with a unicast request right after the retransmission. The entry
+    // keeps carrying the segment; the peer's reply makes it REACHABLE again.
+    let mut s = Script::new();
+    let h = connect_unresolved(&mut s, "192.0.2.2:80");
+    let reply = || arp_frame(ArpOperation::Reply, PEER_MAC, v4(2), US_MAC, v4(1));
+    let out = s.exchange(reply());
+    let (_, _, _, syn) = tcp_of(only(&out));
+    assert_eq!(neighbor_state(&s, v4(2)), Some(NeighborState::Reachable));
+    let synack = peer_seg(80, syn.src_port, TcpFlags::SYN, 0, Some(syn.seq_number + 1));
+    tcp_of(only(&s.exchange(from_peer(v4(2), &synack))));
+    let mut socket = s.sockets.get_mut_as::<tcp::Socket>(h).unwrap();
+    socket.send_slice(b"unanswered").unwrap();
+    drop(socket);
+    let again = sent(only(&s.poll()));
+    assert_eq!(next_sent(&mut s), [again]);
+    assert_eq!(next_sent(&mut s), [again]);
+    assert_eq!(s.counters().neighbor_reverified, 0);
+    assert_eq!(next_sent(&mut s), [again, Sent::SolicitUnicast]);
+    assert_eq!(neighbor_state(&s, v4(2)), Some(NeighborState::Probe));
+    assert_eq!(s.counters().neighbor_reverified, 1);
+    let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.rto_backoffs(), tcp::R1_TIMEOUTS);
+    assert_eq!(socket.counters().negative_advice, 1);
+    silent(&s.exchange(reply()));
+    assert_eq!(neighbor_state(&s, v4(2)), Some(NeighborState::Reachable));
+    // The retransmissions go on to the same MAC; the advice was once per episode.
+    assert_eq!(next_sent(&mut s), [again]);
+    assert_eq!(s.counters().neighbor_reverified, 1);
+    let socket = s.sockets.get_as::<tcp::Socket>(h).unwrap();
+    assert_eq!(socket.counters().negative_advice, 1);
+    assert_eq!(socket.state(), State::Established);
+}
+
+#[test]
+fn a_syn_at_r1_has_the_neighbour_probed_by_unicast_ns_which_fails_only_after_the_nud_probes() {
+    // MUST-20 and MUST-22 (SYN retransmissions go through R1 too), over IPv6: the third
+    // timeout sends a unicast NS after the SYN. Unanswered, the entry stays usable
+    // through the ordinary MAX_UNICAST_SOLICIT probes (C9.5) before it fails, and the
+    // next SYN then resolves the peer afresh and waits for it, as at the start.
+    let mut s = Script::new();
+    let h = connect_unresolved(&mut s, "[2001:db8::2]:80");
+    let answer = || {
+        na_frame(
+            v6(2),
+            NdiscNeighborFlags::SOLICITED | NdiscNeighborFlags::OVERRIDE,
+            PEER_MAC,
+        )
+    };
+    let again = sent(only(&s.exchange(answer())));
+    assert!(matches!(again, Sent::Segment(TcpFlags::SYN, _)));
+    assert_eq!(next_sent(&mut s), [again]);
+    assert_eq!(next_sent(&mut s), [again]);
+    let third = s.now;
+    assert_eq!(next_sent(&mut s), [again, Sent::SolicitUnicast]);
+    assert_eq!(s.counters().neighbor_reverified, 1);
+    assert_eq!(next_sent(&mut s), [Sent::SolicitUnicast]);
+    assert_eq!(next_sent(&mut s), [Sent::SolicitUnicast]);
+    assert_eq!(neighbor_state(&s, v6(2)), Some(NeighborState::Probe));
+    // The fourth timeout comes after the probes failed: resolution starts again and the
+    // SYN waits for it.
+    assert_eq!(next_sent(&mut s), [Sent::SolicitGroup]);
+    assert!(s.now - third > Duration::from_secs(3));
+    assert_eq!(neighbor_state(&s, v6(2)), Some(NeighborState::Incomplete));
+    assert_eq!(sent(only(&s.exchange(answer()))), again);
+    assert_eq!(state(&s, h), State::SynSent);
+    assert_eq!(s.counters().neighbor_reverified, 1);
+}
+
+#[test]
+fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
+    // SHLD-4 (RFC 6191; without timestamps, RFC 9293 §3.10.7.4's ISN rule, MAY-2): the
+    // host that closed first sits in TIME-WAIT; the peer opens the same 4-tuple again
+    // with an ISN above every sequence number of the old connection. TIME-WAIT ends and
+    // the listener answers, instead of a challenge ACK and four minutes of waiting.
+    let mut s = Script::new();
+    s.learn_peer();
+    let old = listener(&mut s, 80);
+    let (synack, _) = syn_from(&mut s, 40000);
+    let ours = |n: usize| Some(synack.seq_number + n);
+    s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::empty(), 1, ours(1)),
+    ));
+    assert_eq!(state(&s, old), State::Established);
+    let next = listener(&mut s, 80);
+    s.sockets
+        .get_mut_as::<tcp::Socket>(old)
+        .unwrap()
+        .close()
+        .unwrap();
+    assert!(matches!(sent(only(&s.poll())), Sent::Segment(f, _) if f.contains(TcpFlags::FIN)));
+    s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::FIN, 1, ours(2)),
+    ));
+    assert_eq!(state(&s, old), State::TimeWait);
+    let out = s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::SYN, 100_000, None),
+    ));
+    let (_, _, _, answer) = tcp_of(only(&out));
+    assert_eq!(answer.flags, TcpFlags::SYN | TcpFlags::ACK);
+    assert_eq!(
+        answer.ack_number,
+        Some(SeqNumber(PEER_ISN.wrapping_add(100_001)))
+    );
+    assert_eq!(state(&s, old), State::Closed);
+    assert_eq!(state(&s, next), State::SynReceived);
+    let socket = s.sockets.get_as::<tcp::Socket>(old).unwrap();
+    assert_eq!(socket.counters().time_wait_reopened, 1);
 }

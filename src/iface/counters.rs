@@ -174,6 +174,9 @@ counters! {
     "neighbor" neighbor_unresolved,
     /// Lookups refused because the neighbour cache was full of busy entries.
     "neighbor" neighbor_cache_full,
+    /// Negative advice from TCP (RFC 9293 MUST-20, R1 reached) that started a unicast
+    /// re-verification of the next hop ([`NeighborCache::reverify`](super::NeighborCache::reverify)).
+    "neighbor" neighbor_reverified,
     /// Packets with no route to their destination.
     "egress" tx_no_route,
     /// Packets dropped because the device had no room (non-socket traffic only;

@@ -726,10 +726,14 @@ impl Interface<'_> {
                         let remote = tcp.remote_endpoint().map(|r| r.ip());
                         let cx = inner.tcp_context(now, remote);
                         let dscp = tcp.config().dscp;
-                        tcp.dispatch(&cx, |src, dst, ecn, repr| {
+                        let result = tcp.dispatch(&cx, |src, dst, ecn, repr| {
                             let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
                             inner.dispatch_tcp(neighbors, device, now, (src, dst, tos), repr)
-                        })
+                        });
+                        if tcp.take_negative_advice() {
+                            inner.reverify_next_hop(neighbors, device, now, remote);
+                        }
+                        result
                     }
                 };
                 more = crate::socket::Indexed::wants_dispatch(&*socket);
@@ -776,6 +780,28 @@ impl InterfaceInner<'_> {
             isn_key: self.tcp_isn_key,
             mss: u16::try_from(mss).unwrap_or(u16::MAX),
             ecn: 0,
+        }
+    }
+
+    /// MUST-20 (R1): a TCP socket's negative advice about `remote` (after the segment
+    /// it just sent again): re-verify the neighbour the path goes through with a
+    /// unicast ARP request or NS, while the entry keeps carrying the retransmissions.
+    fn reverify_next_hop<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        remote: Option<IpAddress>,
+    ) {
+        if self.medium() != Medium::Ethernet {
+            return;
+        }
+        let Some(next_hop) = remote.and_then(|r| self.next_hop(r)) else {
+            return;
+        };
+        if let Some(mac) = neighbors.reverify(next_hop, now) {
+            self.counters.neighbor_reverified += 1;
+            self.send_solicit(device, now, next_hop, Some(mac));
         }
     }
 

@@ -670,35 +670,53 @@ impl InterfaceInner<'_> {
         if meta.dst_unicast {
             let local = core::net::SocketAddr::new(dst, repr.dst_port);
             let remote = core::net::SocketAddr::new(src, repr.src_port);
-            let handle = sockets
+            let listener = |sockets: &mut SocketSet<'_>| {
+                sockets
+                    .lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(local)))
+                    .or_else(|| {
+                        sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(local.port())))
+                    })
+            };
+            let mut handle = sockets
                 .lookup(&DemuxKey::TcpConnection { local, remote })
-                .or_else(|| sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(local))))
-                .or_else(|| {
-                    sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(repr.dst_port)))
-                });
-            if let Some(mut socket) = handle.and_then(|h| sockets.get_mut(h)) {
-                if let Socket::Tcp(tcp) = &mut *socket {
-                    self.counters.tcp_rx += 1;
-                    let cx = crate::socket::tcp::TcpContext {
-                        ecn: ip.ecn(),
-                        ..self.tcp_context(now, Some(src))
-                    };
-                    let unacked = tcp.send_queue();
-                    let reply = tcp.process(&cx, src, dst, &repr);
-                    self.prompt_answer |= tcp.owes_prompt_ack();
-                    // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and
-                    // confirms the peer as a reachable neighbour, so that a bulk
-                    // transfer is not held up by probes that a lossy link may lose.
-                    if tcp.send_queue() < unacked {
-                        if let Some(neighbors) = neighbors {
-                            neighbors.confirm_reachable(src, now);
-                        }
+                .or_else(|| listener(sockets));
+            let mut neighbors = neighbors;
+            // At most two rounds: a SYN that ended TIME-WAIT (SHLD-4) goes on to a
+            // listener, which is never in TIME-WAIT.
+            while let Some(h) = handle.take() {
+                let Some(mut socket) = sockets.get_mut(h) else {
+                    break;
+                };
+                let Socket::Tcp(tcp) = &mut *socket else {
+                    break;
+                };
+                self.counters.tcp_rx += 1;
+                let cx = crate::socket::tcp::TcpContext {
+                    ecn: ip.ecn(),
+                    ..self.tcp_context(now, Some(src))
+                };
+                let unacked = tcp.send_queue();
+                let time_wait = tcp.state() == crate::socket::tcp::State::TimeWait;
+                let reply = tcp.process(&cx, src, dst, &repr);
+                self.prompt_answer |= tcp.owes_prompt_ack();
+                // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and
+                // confirms the peer as a reachable neighbour, so that a bulk
+                // transfer is not held up by probes that a lossy link may lose.
+                if tcp.send_queue() < unacked {
+                    if let Some(neighbors) = neighbors.as_deref_mut() {
+                        neighbors.confirm_reachable(src, now);
                     }
-                    if let Some(reply) = reply {
-                        self.send_tcp_reply(dst, src, &reply);
-                    }
+                }
+                if let Some(reply) = reply {
+                    self.send_tcp_reply(dst, src, &reply);
+                }
+                let reopened = time_wait && tcp.state() == crate::socket::tcp::State::Closed;
+                // Dropping the guard removes the closed connection's demux key.
+                drop(socket);
+                if !reopened {
                     return;
                 }
+                handle = listener(sockets);
             }
         }
         self.counters.tcp_rx_no_socket += 1;

@@ -394,16 +394,65 @@ impl<'a> Interface<'a> {
             .inner
             .select_source(remote.ip())
             .ok_or(ConnectError::Unaddressable)?;
-        let local = self
+        let port = self
             .inner
-            .ephemeral_port(sockets, local_addr, remote)
+            .ephemeral_port(Some(local_addr), Some(remote), |port| {
+                let local = core::net::SocketAddr::new(local_addr, port);
+                let key = crate::socket::DemuxKey::TcpConnection { local, remote };
+                sockets.lookup(&key).is_some()
+            })
             .ok_or(ConnectError::Unaddressable)?;
+        let local = core::net::SocketAddr::new(local_addr, port);
         let cx = self.inner.tcp_context(now, Some(remote.ip()));
         let mut socket = sockets
             .get_mut_as::<crate::socket::tcp::Socket>(handle)
             .ok_or(ConnectError::InvalidState)?;
         socket.connect(&cx, remote, local)?;
         Ok(local)
+    }
+
+    /// Binds the UDP socket behind `handle` to an ephemeral port on `addr` (`None`: every
+    /// address), chosen as [`Interface::tcp_connect`] chooses TCP's (RFC 6056, the same
+    /// keyed order over 1024–65535; CONFORMANCE B10.4), skipping every port a UDP socket
+    /// of `sockets` is bound to on `addr`, on every address, or (for `None`) on any of
+    /// the interface's addresses. Returns the port. Costs a few index lookups per port
+    /// in use that it skips. Errors: `InvalidState` if the handle is not an unbound UDP
+    /// socket, `Unaddressable` if every port is taken.
+    pub fn udp_bind_ephemeral(
+        &mut self,
+        sockets: &mut SocketSet<'_>,
+        handle: crate::socket::SocketHandle,
+        addr: Option<IpAddress>,
+    ) -> Result<u16, crate::socket::BindError> {
+        use crate::socket::{BindError, DemuxKey};
+        use crate::wire::IpListenEndpoint;
+        let addr = addr.filter(|a| !a.is_unspecified());
+        let unbound = sockets
+            .get_as::<crate::socket::udp::Socket>(handle)
+            .is_some_and(|s| !s.is_open());
+        if !unbound {
+            return Err(BindError::InvalidState);
+        }
+        let ours = self.inner.ip_addrs;
+        let port = self
+            .inner
+            .ephemeral_port(addr, None, |port| {
+                let mut bound = |addr| {
+                    let key = DemuxKey::Udp(IpListenEndpoint { addr, port });
+                    sockets.lookup(&key).is_some()
+                };
+                bound(None)
+                    || match addr {
+                        Some(a) => bound(Some(a)),
+                        None => ours.iter().flatten().any(|c| bound(Some(c.address()))),
+                    }
+            })
+            .ok_or(BindError::Unaddressable)?;
+        let mut socket = sockets
+            .get_mut_as::<crate::socket::udp::Socket>(handle)
+            .ok_or(BindError::InvalidState)?;
+        socket.bind(IpListenEndpoint { addr, port })?;
+        Ok(port)
     }
 
     /// The capabilities of the device, as read at construction.
@@ -548,45 +597,46 @@ impl InterfaceInner<'_> {
         self.routes.lookup(&dst)
     }
 
-    /// RFC 6056 algorithm 3 (see [`Interface::tcp_connect`]).
+    /// RFC 6056 algorithm 3 (see [`Interface::tcp_connect`]): the first port of the
+    /// 1024–65535 range, in the order the keyed hash of (`local`, `remote`) and the
+    /// stepping counter give, for which `in_use` says no. TCP passes its 4-tuple; an
+    /// unconnected UDP socket has no remote, and its order then comes from the key and
+    /// the counter alone. `None` when every port is in use.
     fn ephemeral_port(
         &mut self,
-        sockets: &mut SocketSet<'_>,
-        local: IpAddress,
-        remote: core::net::SocketAddr,
-    ) -> Option<core::net::SocketAddr> {
+        local: Option<IpAddress>,
+        remote: Option<core::net::SocketAddr>,
+        mut in_use: impl FnMut(u16) -> bool,
+    ) -> Option<u16> {
         const FIRST: u32 = 1024;
         const COUNT: u32 = 65536 - FIRST;
         let mut key_bytes = [0u8; 40];
-        let mut put = |at: usize, addr: IpAddress| -> usize {
+        let mut put = |at: usize, addr: Option<IpAddress>| -> usize {
             match addr {
-                IpAddress::V4(a) => {
+                Some(IpAddress::V4(a)) => {
                     key_bytes[at..at + 4].copy_from_slice(&a.octets());
                     at + 4
                 }
-                IpAddress::V6(a) => {
+                Some(IpAddress::V6(a)) => {
                     key_bytes[at..at + 16].copy_from_slice(&a.octets());
                     at + 16
                 }
+                None => at,
             }
         };
         let at = put(0, local);
-        let at = put(at, remote.ip());
-        key_bytes[at..at + 2].copy_from_slice(&remote.port().to_be_bytes());
+        let at = put(at, remote.map(|r| r.ip()));
+        let remote_port = remote.map_or(0, |r| r.port());
+        key_bytes[at..at + 2].copy_from_slice(&remote_port.to_be_bytes());
         let offset = SipHasher24::hash(self.port_key, &key_bytes[..at + 2]) as u32;
         for _ in 0..COUNT {
             // Algorithm 3's counter moves by a keyed pseudo-random step of 1..=512
             // (algorithm 5's idea), so successive ports are not sequential either.
             let step = SipHasher24::hash(self.port_key, &self.port_counter.to_be_bytes()) % 512;
             self.port_counter = self.port_counter.wrapping_add(1 + step as u32);
-            let port = FIRST + offset.wrapping_add(self.port_counter) % COUNT;
-            let candidate = core::net::SocketAddr::new(local, port as u16);
-            let key = crate::socket::DemuxKey::TcpConnection {
-                local: candidate,
-                remote,
-            };
-            if sockets.lookup(&key).is_none() {
-                return Some(candidate);
+            let port = (FIRST + offset.wrapping_add(self.port_counter) % COUNT) as u16;
+            if !in_use(port) {
+                return Some(port);
             }
         }
         None

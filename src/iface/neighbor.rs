@@ -662,6 +662,36 @@ impl<'a> NeighborCache<'a> {
         }
     }
 
+    /// Negative advice from an upper layer about `addr` (RFC 9293 MUST-20: TCP reached
+    /// R1 retransmissions without progress; RFC 1122 §3.3.1.4): re-verify the
+    /// neighbour without interrupting traffic to it. An entry with an address that is
+    /// not already probing goes straight to PROBE, as if DELAY had run out (RFC 4861
+    /// §7.3.3), and the first unicast solicitation is due now: the answer is `Some`
+    /// link-layer address to send it to, and the caller sends it. The entry stays
+    /// usable (PROBE sends with the known address), an answer or upper-layer progress
+    /// ([`confirm_reachable`](Self::confirm_reachable)) makes it REACHABLE again, and
+    /// it fails only after the ordinary `max_unicast_solicit` probes, so a lossy link
+    /// costs no more than the NUD probing that every entry goes through after
+    /// `reachable_time`. INCOMPLETE, PROBE and missing entries: `None`, nothing changes.
+    pub fn reverify(&mut self, addr: IpAddress, now: Instant) -> Option<EthernetAddress> {
+        let retrans = self.config.retrans_timer;
+        if self.config.max_unicast_solicit == 0 {
+            return None;
+        }
+        let i = self.find(addr)?;
+        let e = self.entries[i].entry.as_mut()?;
+        let hw = e.hw?;
+        if matches!(e.state, NeighborState::Incomplete | NeighborState::Probe) {
+            return None;
+        }
+        e.state = NeighborState::Probe;
+        e.since = now;
+        e.probes = 1;
+        e.timer = now.saturating_add(retrans);
+        self.timers_dirty = true;
+        Some(hw)
+    }
+
     /// Runs every due timer and reports what the caller must do through `f`
     /// (RFC 4861 §7.3.3): INCOMPLETE retransmits every `retrans_timer` up to
     /// `max_multicast_solicit` times, then fails; REACHABLE turns STALE after the

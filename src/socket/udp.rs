@@ -91,7 +91,9 @@ impl<'a> Socket<'a> {
     /// Binds the socket to a local port and, optionally, address (an unspecified address
     /// such as `0.0.0.0` means any, as `None`).
     ///
-    /// Errors: `Unaddressable` for port 0; `InvalidState` if already bound.
+    /// Errors: `Unaddressable` for port 0; `InvalidState` if already bound. For an
+    /// ephemeral port, let the interface choose one:
+    /// [`Interface::udp_bind_ephemeral`](crate::iface::Interface::udp_bind_ephemeral).
     pub fn bind<E: Into<IpListenEndpoint>>(&mut self, endpoint: E) -> Result<(), BindError> {
         let mut endpoint = endpoint.into();
         if endpoint.port == 0 {

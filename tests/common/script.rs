@@ -397,6 +397,24 @@ pub fn frame6(ip: Ipv6Repr, payload: &[u8]) -> Vec<u8> {
     ethernet(PEER_MAC, US_MAC, EthernetProtocol::Ipv6, &ipv6(ip, payload))
 }
 
+/// An NA for `target` from it, with the given flags, unicast to us.
+pub fn na_frame(target: Ipv6Address, flags: NdiscNeighborFlags, mac: EthernetAddress) -> Vec<u8> {
+    let na = Icmpv6Repr::Ndisc(NdiscRepr::NeighborAdvert {
+        flags,
+        target_addr: target,
+        lladdr: Some(NdiscLinkLayerAddress(mac.0)),
+    });
+    ethernet(
+        mac,
+        US_MAC,
+        EthernetProtocol::Ipv6,
+        &ipv6(
+            ip6(target, v6(1), IpProtocol::Icmpv6, 255),
+            &icmpv6(target, v6(1), &na),
+        ),
+    )
+}
+
 /// Parses a frame the interface sent, down to its transport header, verifying every
 /// checksum; panics with the bytes when it does not parse.
 pub fn dissect(frame: &[u8]) -> Frame<'_> {

@@ -326,6 +326,44 @@ fn probe_returns_to_reachable_on_a_solicited_advertisement() {
 }
 
 #[test]
+fn negative_advice_probes_a_resolved_entry_at_once_and_keeps_it_usable() {
+    // RFC 9293 MUST-20 (R1) through RFC 4861 §7.3.3: REACHABLE, STALE or DELAY go to
+    // PROBE with the first unicast solicitation due now; the entry carries packets
+    // all along and fails only after MAX_UNICAST_SOLICIT probes.
+    for from in [Reachable, Stale, Delay] {
+        let (mut c, now) = entry_in(from, v4(2));
+        assert_eq!(c.reverify(v4(2), now), Some(mac(1)), "from {from}");
+        assert_eq!(state(&c, v4(2)), Some(Probe));
+        assert_eq!(c.lookup(v4(2), now), NeighborLookup::Found(mac(1)));
+        assert_eq!(c.poll_at(), Some(now + Duration::from_secs(1)));
+        let second = now + Duration::from_secs(1);
+        assert_eq!(poll(&mut c, second), [SolicitUnicast(v4(2), mac(1))]);
+        let third = second + Duration::from_secs(1);
+        assert_eq!(poll(&mut c, third), [SolicitUnicast(v4(2), mac(1))]);
+        let end = third + Duration::from_secs(1);
+        assert_eq!(
+            poll(&mut c, end),
+            [Failed {
+                addr: v4(2),
+                dropped_packets: 0
+            }]
+        );
+    }
+    // Upper-layer progress ends the probing.
+    let (mut c, now) = entry_in(Reachable, v6(2));
+    assert!(c.reverify(v6(2), now).is_some());
+    c.confirm_reachable(v6(2), now + Duration::from_millis(10));
+    assert_eq!(state(&c, v6(2)), Some(Reachable));
+    // Nothing to re-verify: already probing, still resolving, or unknown.
+    for from in [Probe, Incomplete] {
+        let (mut c, now) = entry_in(from, v4(2));
+        assert_eq!(c.reverify(v4(2), now), None, "from {from}");
+        assert_eq!(state(&c, v4(2)), Some(from));
+    }
+    assert_eq!(cache(4, 8).reverify(v4(9), t(0)), None);
+}
+
+#[test]
 fn reachable_goes_stale_after_a_randomised_reachable_time() {
     let mut seen = Vec::new();
     for seed in 0..20 {
@@ -630,6 +668,9 @@ fn a_random_operation_sequence_never_panics_or_exceeds_capacity() {
                     c.drain_queued(addr, |_, _| {});
                 }
                 2 => c.confirm_reachable(addr, now),
+                3 if (r >> 50) % 2 == 0 => {
+                    c.reverify(addr, now);
+                }
                 _ => {
                     if (r >> 50) % 50 == 0 {
                         c.flush();

@@ -121,6 +121,17 @@ impl State {
 /// turns it on with this interval.
 pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// R1 of RFC 9293 §3.8.3 (MUST-20, SHLD-10: at least 3 retransmissions): after this
+/// many retransmission timeouts of one segment without progress the socket gives IP
+/// negative advice, and the interface re-verifies the next hop. R2 is the user timeout.
+pub const R1_TIMEOUTS: u32 = 3;
+
+/// RFC 7323 §5.5 (B3.14): a TS.Recent not updated for this long (24 days, less than
+/// the 2^31 ticks of the slowest timestamp clock RFC 7323 allows, 1 ms) no longer
+/// orders the peer's timestamps: PAWS does not reject against it, and the next
+/// acceptable segment sets it afresh.
+pub const PAWS_IDLE_LIMIT: Duration = Duration::from_secs(24 * 24 * 60 * 60);
+
 /// The longest an ACK may be delayed: just under the 0.5 s of MUST-40.
 pub const MAX_ACK_DELAY: Duration = Duration::from_micros(499_999);
 
@@ -262,6 +273,11 @@ pub struct TcpCounters {
     pub icmp_errors_ignored: u64,
     /// Times a validated Packet Too Big lowered the path MTU (B7.2).
     pub path_mtu_lowered: u64,
+    /// Times the socket reached R1 and gave IP negative advice (MUST-20).
+    pub negative_advice: u64,
+    /// Times a new SYN ended TIME-WAIT early to open a new incarnation (SHLD-4,
+    /// RFC 6191).
+    pub time_wait_reopened: u64,
 }
 
 /// The RFC 7323 timestamp state of a connection that negotiated it.
@@ -269,6 +285,9 @@ pub struct TcpCounters {
 struct Timestamps {
     /// TS.Recent: the TSval to echo (B3.10).
     recent: u32,
+    /// When TS.Recent was last set: after [`PAWS_IDLE_LIMIT`] it is no longer valid
+    /// (B3.14).
+    recent_at: Instant,
     /// Our TSval offset (B3.15).
     offset: u32,
 }
@@ -402,6 +421,9 @@ pub struct Socket<'a> {
     challenge_window: (Instant, u32),
     /// A RST owed after `abort`: its sequence number.
     rst_pending: Option<SeqNumber>,
+    /// MUST-20 (R1): the retransmission timer expired for the R1-th time in this
+    /// backoff episode; the interface takes the advice and re-verifies the next hop.
+    negative_advice: bool,
     close_reason: Option<CloseReason>,
     counters: TcpCounters,
 }
@@ -475,6 +497,7 @@ impl<'a> Socket<'a> {
             persist_backoff: 0,
             challenge_window: (Instant::ZERO, 0),
             rst_pending: None,
+            negative_advice: false,
             close_reason: None,
             counters: TcpCounters::default(),
         }
@@ -625,6 +648,15 @@ impl<'a> Socket<'a> {
         self.rtt.backoffs()
     }
 
+    /// MUST-20: whether the socket reached R1 ([`R1_TIMEOUTS`] timeouts of one
+    /// segment without progress) since the last call, and clears that. The interface
+    /// calls it after each dispatch and passes the "negative advice" on to IP: it
+    /// re-verifies the neighbour the connection goes through. Once per backoff episode:
+    /// the next advice needs an ACK of new data first.
+    pub(crate) fn take_negative_advice(&mut self) -> bool {
+        core::mem::take(&mut self.negative_advice)
+    }
+
     /// The congestion window, in bytes.
     pub fn cwnd(&self) -> usize {
         self.cc.cwnd()
@@ -690,6 +722,7 @@ impl<'a> Socket<'a> {
         };
         self.timestamps = self.config.timestamps.then(|| Timestamps {
             recent: 0,
+            recent_at: cx.now,
             offset: options::timestamp_offset(cx.isn_key, local, remote),
         });
         self.sack_ok = self.config.sack;

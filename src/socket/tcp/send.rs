@@ -10,7 +10,7 @@ use super::congestion::sack::{NextSeg, Retransmission, SeqRange};
 use super::ecn;
 use super::options::{self, MAX_WINDOW_FIELD, TIMESTAMP_OPTION_LEN};
 use super::timer::Timer;
-use super::{CloseReason, CongestionControl, Socket, State, TcpContext};
+use super::{CloseReason, CongestionControl, R1_TIMEOUTS, Socket, State, TcpContext};
 use crate::socket::DispatchError;
 use crate::time::{Duration, Instant};
 use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr, TcpTimestampRepr};
@@ -584,6 +584,10 @@ impl Socket<'_> {
             self.snd_nxt = self.snd_una;
         }
         self.rtt.backoff();
+        if self.rtt.backoffs() == R1_TIMEOUTS {
+            self.negative_advice = true;
+            self.counters.negative_advice = self.counters.negative_advice.wrapping_add(1);
+        }
         self.forget_loss_probe();
         if self.sack_ok {
             // B4.9, B4.15: the scoreboard is cleared and recovery ends; what is

@@ -6,7 +6,9 @@ use core::net::SocketAddr;
 
 use super::options::{self, MAX_WINDOW_SHIFT};
 use super::timer::Timer;
-use super::{CloseReason, CongestionControl, Socket, State, TcpContext, Timestamps};
+use super::{
+    CloseReason, CongestionControl, PAWS_IDLE_LIMIT, Socket, State, TcpContext, Timestamps,
+};
 use crate::time::{Duration, Instant};
 use crate::wire::{IpAddress, SeqNumber, TcpFlags, TcpRepr};
 
@@ -169,6 +171,7 @@ impl Socket<'_> {
         self.timestamps =
             (self.config.timestamps && repr.timestamp.is_some()).then(|| Timestamps {
                 recent: 0,
+                recent_at: cx.now,
                 offset: options::timestamp_offset(cx.isn_key, local, remote),
             });
         self.sack_ok = self.config.sack;
@@ -216,7 +219,10 @@ impl Socket<'_> {
             }
         }
         match (&mut self.timestamps, repr.timestamp) {
-            (Some(ts), Some(seg)) => ts.recent = seg.tsval,
+            (Some(ts), Some(seg)) => {
+                ts.recent = seg.tsval;
+                ts.recent_at = cx.now;
+            }
             _ => self.timestamps = None,
         }
         self.sack_ok = self.sack_ok && repr.sack_permitted;
@@ -286,6 +292,13 @@ impl Socket<'_> {
         repr: &TcpRepr<'_>,
     ) -> Option<TcpRepr<'static>> {
         let now = cx.now;
+        // SHLD-4 (RFC 6191), MAY-2: a new SYN for this 4-tuple ends TIME-WAIT when it
+        // cannot belong to the old incarnation; the interface hands it on to a listener.
+        if self.state == State::TimeWait && kind == SegmentKind::Syn && self.syn_reopens(repr) {
+            self.counters.time_wait_reopened = self.counters.time_wait_reopened.wrapping_add(1);
+            self.enter_closed(None);
+            return None;
+        }
         // B3.7: once timestamps are on, a non-RST segment without one is dropped
         // silently (it never aborts the connection).
         if kind != SegmentKind::Rst && self.timestamps.is_some() && repr.timestamp.is_none() {
@@ -293,7 +306,7 @@ impl Socket<'_> {
             return None;
         }
         // B3.12 PAWS: an old timestamp makes a non-RST segment unacceptable.
-        if kind != SegmentKind::Rst && self.fails_paws(repr) {
+        if kind != SegmentKind::Rst && self.fails_paws(now, repr) {
             self.counters.dropped = self.counters.dropped.wrapping_add(1);
             return Some(self.ack_reply(now));
         }
@@ -330,7 +343,7 @@ impl Socket<'_> {
         // RFC 3168 §6.1.2 and §6.1.3: ECN-Echo for our sending, CE and CWR for our ACKs.
         self.ecn_on_ack(repr, ack);
         self.ecn_on_segment(cx.ecn, repr);
-        self.update_ts_recent(repr);
+        self.update_ts_recent(now, repr);
         self.hold_user_timeout_while_window_closed();
         // Sixth, the URG bit (MUST-30..33, 62), also with a zero window (MUST-66).
         self.process_urgent(repr);
@@ -343,21 +356,44 @@ impl Socket<'_> {
         None
     }
 
-    /// B3.12: PAWS, when timestamps were negotiated.
-    fn fails_paws(&self, repr: &TcpRepr<'_>) -> bool {
+    /// RFC 6191 §2: whether a SYN in TIME-WAIT may open a new incarnation. With
+    /// timestamps on both the old connection and the SYN: its TSval is above TS.Recent,
+    /// or equal with an ISN above RCV.NXT. Otherwise (RFC 9293 §3.10.7.4, MAY-2): its
+    /// ISN is above RCV.NXT, every sequence number the old connection used. Anything
+    /// else keeps TIME-WAIT (and gets the B8.5 challenge ACK).
+    fn syn_reopens(&self, repr: &TcpRepr<'_>) -> bool {
+        let isn_above = repr.seq_number > self.rcv_nxt;
         match (self.timestamps, repr.timestamp) {
-            (Some(ts), Some(seg)) => (seg.tsval.wrapping_sub(ts.recent) as i32) < 0,
+            (Some(ts), Some(seg)) => match (seg.tsval.wrapping_sub(ts.recent) as i32).signum() {
+                1 => true,
+                0 => isn_above,
+                _ => false,
+            },
+            _ => isn_above,
+        }
+    }
+
+    /// B3.12: PAWS, when timestamps were negotiated. B3.14: not against a TS.Recent
+    /// older than [`PAWS_IDLE_LIMIT`]; after such an idle period the peer's clock may
+    /// have wrapped past it.
+    fn fails_paws(&self, now: Instant, repr: &TcpRepr<'_>) -> bool {
+        match (self.timestamps, repr.timestamp) {
+            (Some(ts), Some(seg)) => {
+                (seg.tsval.wrapping_sub(ts.recent) as i32) < 0 && !ts_recent_expired(&ts, now)
+            }
             _ => false,
         }
     }
 
-    /// B3.10: TS.Recent follows the segment that our next ACK acknowledges.
-    fn update_ts_recent(&mut self, repr: &TcpRepr<'_>) {
+    /// B3.10: TS.Recent follows the segment that our next ACK acknowledges; B3.14: an
+    /// expired TS.Recent is replaced by that segment's TSval, older or not.
+    fn update_ts_recent(&mut self, now: Instant, repr: &TcpRepr<'_>) {
         let last_ack_sent = self.last_ack_sent;
         if let (Some(ts), Some(seg)) = (&mut self.timestamps, repr.timestamp) {
             let newer = (seg.tsval.wrapping_sub(ts.recent) as i32) >= 0;
-            if newer && repr.seq_number <= last_ack_sent {
+            if (newer || ts_recent_expired(ts, now)) && repr.seq_number <= last_ack_sent {
                 ts.recent = seg.tsval;
+                ts.recent_at = now;
             }
         }
     }
@@ -731,4 +767,9 @@ impl Socket<'_> {
             self.timers.stop(Timer::UserTimeout);
         }
     }
+}
+
+/// RFC 7323 §5.5 (B3.14): TS.Recent was last set more than [`PAWS_IDLE_LIMIT`] ago.
+fn ts_recent_expired(ts: &Timestamps, now: Instant) -> bool {
+    now - ts.recent_at > PAWS_IDLE_LIMIT
 }

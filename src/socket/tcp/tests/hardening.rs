@@ -74,28 +74,8 @@ fn an_ack_older_than_the_largest_window_draws_an_ack() {
 #[test]
 fn paws_drops_a_segment_with_an_old_timestamp_or_none_but_not_a_rst() {
     // B3.12, B3.13.
-    let config = TcpConfig {
-        timestamps: true,
-        ..plain_config()
-    };
-    let mut c = Conv::new(config, 64, 64);
-    c.socket.listen(80).unwrap();
-    let ts = |v| Some(TcpTimestampRepr { tsval: v, tsecr: 0 });
-    c.feed(&TcpRepr {
-        timestamp: ts(1000),
-        ..with(seg(0, None), TcpFlags::SYN)
-    });
-    c.iss = initial_seq_number(KEY, c.now, local(), remote());
-    c.out().unwrap();
-    c.feed(&TcpRepr {
-        timestamp: ts(1001),
-        ..seg(1, c.ack(1))
-    });
-    assert_eq!(c.socket.state(), State::Established);
-    let old = TcpRepr {
-        timestamp: ts(900),
-        ..data(seg(1, c.ack(1)), b"stale")
-    };
+    let mut c = with_timestamps();
+    let old = ts(900, data(seg(1, c.ack(1)), b"stale"));
     let reply = c.feed(&old).expect("an ACK for the PAWS drop");
     assert_eq!(reply.ack_number, Some(SeqNumber(PEER_ISN + 1)));
     assert_eq!(c.socket.recv_queue(), 0);
@@ -103,12 +83,40 @@ fn paws_drops_a_segment_with_an_old_timestamp_or_none_but_not_a_rst() {
     assert_eq!(c.feed(&data(seg(1, c.ack(1)), b"nots")), None);
     assert_eq!(c.socket.recv_queue(), 0);
     assert_eq!(c.socket.state(), State::Established);
-    let rst = TcpRepr {
-        timestamp: ts(900),
-        ..with(seg(1, None), TcpFlags::RST)
-    };
+    let rst = ts(900, with(seg(1, None), TcpFlags::RST));
     c.feed(&rst);
     assert_eq!(c.socket.state(), State::Closed);
+}
+
+#[test]
+fn after_24_days_idle_paws_takes_the_first_segment_and_its_timestamp_as_ts_recent() {
+    // B3.14 (RFC 7323 §5.5): TS.Recent is invalid once the connection was idle for 24
+    // days, so the peer's timestamp clock, which may have wrapped past it, is no longer
+    // judged against it. Just before that, PAWS still applies.
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let mut c = with_timestamps();
+    c.at_ms(24 * DAY_MS);
+    let our_ack = c.ack(1);
+    let late = |tsval| ts(tsval, data(seg(1, our_ack), b"late"));
+    assert!(c.feed(&late(900)).is_some(), "an ACK for the PAWS drop");
+    assert_eq!(c.socket.recv_queue(), 0);
+    c.at_ms(25 * DAY_MS);
+    assert_eq!(c.feed(&late(900)), None);
+    assert_eq!(c.socket.recv_queue(), 4);
+    let ack = c.out().expect("the ACK of the data");
+    assert_eq!(ack.ack_number, Some(SeqNumber(PEER_ISN + 5)));
+    assert_eq!(
+        ack.timestamp.map(|t| t.tsecr),
+        Some(900),
+        "TS.Recent from it"
+    );
+    // TS.Recent is valid again: PAWS judges the next segments against 900.
+    let next = |tsval| ts(tsval, data(seg(5, our_ack), b"next"));
+    assert!(c.feed(&next(899)).is_some());
+    assert_eq!(c.socket.recv_queue(), 4);
+    assert_eq!(c.feed(&next(901)), None);
+    assert_eq!(c.socket.recv_queue(), 8);
+    assert_eq!(c.socket.state(), State::Established);
 }
 
 #[test]

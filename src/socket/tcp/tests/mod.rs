@@ -103,6 +103,36 @@ struct Conv {
     sent_ecn: u8,
 }
 
+/// A passive open that negotiated timestamps (the peer's TSval starts at 1000).
+fn with_timestamps() -> Conv {
+    let config = TcpConfig {
+        timestamps: true,
+        ..plain_config()
+    };
+    let mut c = Conv::new(config, 1024, 1024);
+    c.socket.listen(80).unwrap();
+    c.feed(&TcpRepr {
+        timestamp: Some(TcpTimestampRepr {
+            tsval: 1000,
+            tsecr: 0,
+        }),
+        ..with(seg(0, None), TcpFlags::SYN)
+    });
+    c.iss = initial_seq_number(KEY, c.now, local(), remote());
+    c.out().unwrap();
+    c.feed(&ts(1000, seg(1, c.ack(1))));
+    assert_eq!(c.socket.state(), State::Established);
+    c
+}
+
+/// Gives a segment the timestamp `tsval` (TSecr 0).
+fn ts(tsval: u32, repr: TcpRepr<'static>) -> TcpRepr<'static> {
+    TcpRepr {
+        timestamp: Some(TcpTimestampRepr { tsval, tsecr: 0 }),
+        ..repr
+    }
+}
+
 impl Conv {
     fn new(config: TcpConfig, rx: usize, tx: usize) -> Conv {
         let mut socket = Socket::with_capacity(rx, tx);

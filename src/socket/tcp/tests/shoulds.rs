@@ -70,36 +70,6 @@ fn a_dup_ack_that_changes_the_window_or_carries_data_is_not_counted() {
     assert_eq!(c.socket.counters().fast_retransmits, 1);
 }
 
-/// A passive open that negotiated timestamps (the peer's TSval starts at 1000).
-fn with_timestamps() -> Conv {
-    let config = TcpConfig {
-        timestamps: true,
-        ..plain_config()
-    };
-    let mut c = Conv::new(config, 1024, 1024);
-    c.socket.listen(80).unwrap();
-    c.feed(&TcpRepr {
-        timestamp: Some(TcpTimestampRepr {
-            tsval: 1000,
-            tsecr: 0,
-        }),
-        ..with(seg(0, None), TcpFlags::SYN)
-    });
-    c.iss = initial_seq_number(KEY, c.now, local(), remote());
-    c.out().unwrap();
-    c.feed(&ts(1000, seg(1, c.ack(1))));
-    assert_eq!(c.socket.state(), State::Established);
-    c
-}
-
-/// Gives a segment the timestamp `tsval` (TSecr 0).
-fn ts(tsval: u32, repr: TcpRepr<'static>) -> TcpRepr<'static> {
-    TcpRepr {
-        timestamp: Some(TcpTimestampRepr { tsval, tsecr: 0 }),
-        ..repr
-    }
-}
-
 #[test]
 fn an_out_of_order_segment_does_not_move_ts_recent() {
     // B3.10: TS.Recent follows only segments at or before Last.ACK.sent, so the ACK
@@ -145,18 +115,25 @@ fn an_in_window_rst_in_syn_received_draws_a_challenge_ack() {
     assert_eq!(c.socket.state(), State::SynReceived);
 }
 
-#[test]
-fn time_wait_answers_a_new_syn_with_a_challenge_ack_and_applies_paws() {
-    // B8.5 in TIME-WAIT (MAY-2's reopening is not taken), B12.3 (F2: PAWS in
-    // TIME-WAIT keeps old duplicates out).
-    let mut c = with_timestamps();
+/// Takes an ESTABLISHED connection through our active close to TIME-WAIT; `stamp` gives
+/// the peer's FIN its timestamp (TSval 1001 with timestamps on).
+fn into_time_wait(mut c: Conv, stamp: fn(TcpRepr<'static>) -> TcpRepr<'static>) -> Conv {
     c.socket.close().unwrap();
     c.out().unwrap();
-    c.feed(&ts(1001, with(seg(1, c.ack(2)), TcpFlags::FIN)));
+    c.feed(&stamp(with(seg(1, c.ack(2)), TcpFlags::FIN)));
     c.out().unwrap();
     assert_eq!(c.socket.state(), State::TimeWait);
+    c
+}
+
+#[test]
+fn time_wait_answers_a_new_syn_with_a_challenge_ack_and_applies_paws() {
+    // B8.5 in TIME-WAIT for a SYN that RFC 6191 does not let reopen (its TSval equals
+    // TS.Recent and its ISN is not above RCV.NXT), B12.3 (F2: PAWS in TIME-WAIT keeps
+    // old duplicates out).
+    let mut c = into_time_wait(with_timestamps(), |r| ts(1001, r));
     let reply = c
-        .feed(&ts(1002, with(seg(900, None), TcpFlags::SYN)))
+        .feed(&ts(1001, with(seg(1, None), TcpFlags::SYN)))
         .unwrap();
     assert_eq!(reply.ack_number, Some(SeqNumber(PEER_ISN + 2)));
     assert_eq!(c.socket.state(), State::TimeWait);
@@ -165,6 +142,43 @@ fn time_wait_answers_a_new_syn_with_a_challenge_ack_and_applies_paws() {
     assert!(old.is_some(), "PAWS drop answered with an ACK");
     assert_eq!(c.socket.counters().dropped, before + 1);
     assert_eq!(c.socket.state(), State::TimeWait);
+}
+
+#[test]
+fn a_syn_with_a_newer_timestamp_or_a_higher_isn_ends_time_wait_per_rfc_6191() {
+    // SHLD-4 (RFC 6191 §2): with timestamps, a TSval above TS.Recent (1001), or equal
+    // with an ISN above RCV.NXT (PEER_ISN + 2), ends TIME-WAIT at once and leaves the
+    // SYN to a listener; a lower TSval, or an equal one with a lower ISN, does not.
+    for (tsval, isn, reopens) in [
+        (1002, 0, true),
+        (1001, 900, true),
+        (1001, 1, false),
+        (1000, 900, false),
+    ] {
+        let mut c = into_time_wait(with_timestamps(), |r| ts(1001, r));
+        let reply = c.feed(&ts(tsval, with(seg(isn, None), TcpFlags::SYN)));
+        let case = std::format!("TSval {tsval}, ISN {isn}");
+        assert_eq!(reply.is_none(), reopens, "{case}");
+        let expected = if reopens {
+            State::Closed
+        } else {
+            State::TimeWait
+        };
+        assert_eq!(c.socket.state(), expected, "{case}");
+        assert_eq!(c.socket.counters().time_wait_reopened, u64::from(reopens));
+        assert_eq!(c.socket.close_reason(), None, "{case}: not an error");
+    }
+    // Without timestamps, RFC 9293 §3.10.7.4's rule (MAY-2): an ISN above RCV.NXT.
+    for (isn, reopens) in [(900, true), (2, false), (0, false)] {
+        let mut c = into_time_wait(Conv::established(plain_config(), 64, 64), |r| r);
+        c.feed(&with(seg(isn, None), TcpFlags::SYN));
+        let expected = if reopens {
+            State::Closed
+        } else {
+            State::TimeWait
+        };
+        assert_eq!(c.socket.state(), expected, "ISN {isn}");
+    }
 }
 
 #[test]
