@@ -3,13 +3,14 @@
 //!
 //! Governing texts: RFC 9293 (segment processing §3.10, CONFORMANCE A), RFC 6298 (RTO,
 //! B1), RFC 5681/6582 (congestion control, B2), RFC 7323 (window scale, timestamps, B3),
-//! RFC 2018 (SACK blocks, B4), RFC 8985 §7 (tail loss probe, B5), RFC 5961 (blind-attack
+//! RFC 2018 (SACK blocks, B4), RFC 8985 (RACK-TLP, B5), RFC 5961 (blind-attack
 //! hardening, B8), RFC 6528 (ISN, B9), RFC 1337 (TIME-WAIT assassination, B12).
 //!
 //! The code is split by concern: this file holds the socket, its configuration and the
 //! user API; `state.rs` the transitions (one `match` over state and segment kind, read
 //! next to RFC 9293 §3.10); `send.rs` what `dispatch` sends; `timer.rs` the deadlines;
-//! `tlp.rs` the tail loss probe; `options.rs` what the SYN options negotiate.
+//! `tlp.rs` the tail loss probe (RACK itself is `congestion/sack/rack.rs`); `options.rs`
+//! what the SYN options negotiate.
 //!
 //! Deviations, documented here once:
 //! - Urgent data (MUST-30..33) is delivered inline, never out of band (like
@@ -238,6 +239,14 @@ pub struct TcpCounters {
     pub lost_retransmits: u64,
     /// Tail loss probes sent (RFC 8985 §7).
     pub tlp_probes: u64,
+    /// Losses a retransmitted tail loss probe repaired alone, each answered with a
+    /// congestion-window reduction (RFC 8985 §7.4).
+    pub tlp_repairs: u64,
+    /// SACK recoveries started by RACK's time rule (RFC 8985 §6.2) rather than by
+    /// DupThresh, on an ACK or when the reordering timer fired.
+    pub rack_recoveries: u64,
+    /// Times the RACK reordering timer fired (RFC 8985 §6.3).
+    pub reorder_timeouts: u64,
     /// Segments that arrived marked Congestion Experienced (ECN agreed, RFC 3168).
     pub ecn_ce_received: u64,
     /// Window reductions for ECN-Echo (at most one per window of data).
@@ -390,6 +399,9 @@ pub struct Socket<'a> {
     /// The sequence space of the tail loss probe in flight (RFC 8985's TLP.end_seq is
     /// its end): no other probe until an ACK delivers it or a timeout forgets it.
     tlp_probe: Option<SeqRange>,
+    /// A probe that resent the highest segment, until ACKs tell whether it repaired a
+    /// loss (RFC 8985 §7.4: TLP.end_seq with TLP.is_retrans).
+    tlp_repair: Option<SeqRange>,
     /// Keep-alive probes sent in a row without an answer.
     keep_alive_unanswered: u32,
     /// RCV.UP (RFC 9293 §3.3.1): one past the peer's last urgent octet (MUST-62), while
@@ -475,6 +487,7 @@ impl<'a> Socket<'a> {
             probe_now: false,
             tlp_pending: false,
             tlp_probe: None,
+            tlp_repair: None,
             keep_alive_unanswered: 0,
             rcv_up: None,
             urgent_signal: false,
@@ -937,6 +950,10 @@ impl<'a> Socket<'a> {
         // RecoveryPoint and RescueRxt too.
         self.sack.check(self.snd_una, self.snd_max)?;
         self.check_loss_probe()?;
+        check(
+            self.timers.loss_timers_exclusive(),
+            "more than one of the RTO, probe and reordering timers armed",
+        )?;
         if self.state.is_synchronized() {
             check(
                 self.sack_ok || self.sack == SackRecovery::new(),

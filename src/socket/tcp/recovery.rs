@@ -12,6 +12,7 @@
 
 use super::congestion::sack::{NextSeg, SackAck, SeqRange};
 use super::congestion::{AckAction, CongestionControl};
+use super::timer::Timer;
 use super::{Socket, State};
 use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpRepr};
@@ -62,13 +63,16 @@ impl Socket<'_> {
             c.lost_retransmits = c
                 .lost_retransmits
                 .wrapping_add(u64::from(out.lost_retransmits));
-            let by_probe = self.on_ack_for_loss_probe(now, ack, ack > una);
+            let no_blocks = repr.sack_ranges.iter().all(Option::is_none);
+            self.arm_reorder_timer(now);
+            let pure_duplicate = duplicate && no_blocks;
+            let by_probe =
+                self.on_ack_for_loss_probe(now, ack, ack > una, out.dsack, pure_duplicate);
             if out.retransmit_first || by_probe {
                 let c = &mut self.counters;
                 c.sack_recoveries = c.sack_recoveries.wrapping_add(1);
-                self.start_fast_retransmit();
-                // RFC 8985 §7.2: no probe during recovery.
-                self.arm_loss_probe(now);
+                c.rack_recoveries = c.rack_recoveries.wrapping_add(u64::from(out.by_rack));
+                self.start_recovery_retransmit(now);
             }
             return;
         }
@@ -96,6 +100,49 @@ impl Socket<'_> {
     /// SYN/FIN, the same window, data outstanding.
     fn is_duplicate_ack(&self, repr: &TcpRepr<'_>, seg_wnd: usize) -> bool {
         self.snd_max != self.snd_una && repr.segment_len() == 0 && seg_wnd == self.snd_wnd
+    }
+
+    /// SACK recovery began: the segment at SND.UNA goes at once; the probe's verdict is
+    /// the recovery's (its reduction is made); no probe during recovery (RFC 8985 §7.2).
+    fn start_recovery_retransmit(&mut self, now: Instant) {
+        self.tlp_repair = None;
+        self.start_fast_retransmit();
+        self.arm_loss_probe(now);
+    }
+
+    /// RFC 8985 §6.3: (re)arms the reordering timer at RACK's deadline, or stops it.
+    /// It stands in for the RTO, so it is armed only if it fires first; when it stops,
+    /// the probe timer may take its place.
+    fn arm_reorder_timer(&mut self, now: Instant) {
+        let rto = self.timers.rto_deadline();
+        match self.sack.reorder_deadline() {
+            Some(at) if rto.is_none_or(|rto| at < rto) => self.timers.set(Timer::Reorder, at),
+            _ if self.timers.get(Timer::Reorder).is_some() => {
+                self.timers.stop(Timer::Reorder);
+                self.arm_loss_probe(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The reordering timer fired (RFC 8985 §6.3): RACK runs again; what is now overdue
+    /// is lost, and outside recovery recovery starts.
+    pub(super) fn on_reorder_timeout(&mut self, now: Instant) {
+        self.counters.reorder_timeouts = self.counters.reorder_timeouts.wrapping_add(1);
+        let (una, high_data, smss) = (self.snd_una, self.snd_max, self.send_mss());
+        let srtt = self.rtt.srtt();
+        let started = self
+            .sack
+            .on_reorder_timeout(&mut self.cc, now, una, high_data, smss, srtt);
+        self.arm_reorder_timer(now);
+        if started {
+            let c = &mut self.counters;
+            c.sack_recoveries = c.sack_recoveries.wrapping_add(1);
+            c.rack_recoveries = c.rack_recoveries.wrapping_add(1);
+            self.start_recovery_retransmit(now);
+        } else {
+            self.arm_loss_probe(now);
+        }
     }
 
     /// Resend the segment at SND.UNA at the next dispatch, whatever the windows say.

@@ -441,6 +441,10 @@ impl Socket<'_> {
                 self.sack.on_retransmit(range, self.snd_max, now, kind);
             }
             SegmentPurpose::Normal if seq_len > 0 => {
+                if self.sack_ok && !plan.syn {
+                    // RFC 8985 §6.1: the send time of every segment, for RACK.
+                    self.sack.on_send(plan.seq, end, now);
+                }
                 if plan.seq < self.snd_max {
                     self.count_retransmit();
                     self.note_retransmit(now, end);
@@ -452,7 +456,9 @@ impl Socket<'_> {
             }
             SegmentPurpose::Normal => {}
             SegmentPurpose::LossProbe => {
-                if plan.seq < self.snd_max {
+                self.sack.on_send(plan.seq, end, now);
+                let resent = plan.seq < self.snd_max;
+                if resent {
                     self.count_retransmit();
                     self.note_retransmit(now, end);
                     self.rtt_probe = None; // Karn
@@ -467,7 +473,7 @@ impl Socket<'_> {
                     start: plan.seq,
                     end,
                 };
-                self.on_loss_probe_sent(now, range);
+                self.on_loss_probe_sent(now, range, resent);
             }
         }
         if seq_len > 0 {
@@ -545,6 +551,10 @@ impl Socket<'_> {
         if self.timers.is_expired(Timer::Retransmit, now) {
             self.on_retransmit_timeout();
         }
+        if self.timers.is_expired(Timer::Reorder, now) {
+            self.timers.stop(Timer::Reorder);
+            self.on_reorder_timeout(now);
+        }
         if self.timers.is_expired(Timer::LossProbe, now) {
             self.timers.stop(Timer::LossProbe);
             self.tlp_pending = self.may_probe() && self.loss_probe_plan(self.data_mss()).is_some();
@@ -610,7 +620,7 @@ impl Socket<'_> {
                 | State::Closing
                 | State::LastAck
         );
-        let unguarded = self.timers.get(Timer::Retransmit).is_none();
+        let unguarded = self.timers.rto_deadline().is_none();
         let unsent = self.tx_buffer.len()
             > self
                 .snd_nxt

@@ -1,4 +1,4 @@
-//! The tail loss probe of RFC 8985 §7 (CONFORMANCE B5.5–B5.7), with SACK only.
+//! The tail loss probe of RFC 8985 §7 (CONFORMANCE B5.5–B5.8), with SACK only.
 //!
 //! When the last segments of a flight are lost no duplicate ACK comes back, and without
 //! a probe only the retransmission timeout repairs them. While data is in flight and no
@@ -21,14 +21,23 @@
 //!   SACKs) the probe while bytes below it are still missing, those bytes were sent at
 //!   least a PTO before the probe, so RACK's time rule (§6.2) judges all of them lost;
 //!   SACK recovery starts at once (without DupThresh duplicates) with them counted as
-//!   lost ([`SackRecovery::on_probe_delivered`]). This is the only use of RACK's time
-//!   rule for first transmissions: there are no per-segment send times.
-//! - §7.4 (TLP recovery detection) is not implemented: a loss the probe alone repaired
-//!   (the ACK covers the probe with no D-SACK) does not reduce cwnd (B5.7 not met).
+//!   lost ([`SackRecovery::on_probe_delivered`]). RACK (`congestion/sack/rack.rs`)
+//!   reaches the same verdict from the probe's send time, a PTO (at least 2·SRTT, so
+//!   more than reo_wnd) after the rest; this direct rule is kept as it was.
+//! - §7.4 (TLP recovery detection, B5.7): a probe that resent the highest segment is
+//!   remembered until ACKs decide. A D-SACK of it, or a pure duplicate ACK once it is
+//!   acknowledged, says both copies arrived: no loss. A cumulative ACK beyond it
+//!   without such a sign says the probe alone repaired a loss: the congestion
+//!   controller makes its reduction (as on entering and leaving a recovery at once,
+//!   with cwnd as the flight), counted in `tlp_repairs`. A recovery or a timeout ends
+//!   the wait (they make their own reduction).
+//! - Only one of the probe timer, the RACK reordering timer and the RTO is armed (see
+//!   `timer.rs`); a pending reordering timer takes precedence over the probe.
 //!
 //! [`SackRecovery::on_probe_delivered`]: super::congestion::SackRecovery::on_probe_delivered
 
 use super::Socket;
+use super::congestion::CongestionControl;
 use super::congestion::sack::SeqRange;
 use super::timer::Timer;
 use crate::time::{Duration, Instant};
@@ -76,11 +85,12 @@ impl Socket<'_> {
     /// not sent yet is called off either way.
     pub(super) fn arm_loss_probe(&mut self, now: Instant) {
         self.tlp_pending = false;
+        if self.timers.get(Timer::Reorder).is_some() {
+            // RFC 8985 §8: the reordering timer will decide first.
+            return;
+        }
         let at = now.saturating_add(self.probe_timeout());
-        let before_rto = self
-            .timers
-            .get(Timer::Retransmit)
-            .is_some_and(|rto| at < rto);
+        let before_rto = self.timers.rto_deadline().is_some_and(|rto| at < rto);
         if self.may_probe() && before_rto {
             self.timers.set(Timer::LossProbe, at);
         } else {
@@ -97,7 +107,10 @@ impl Socket<'_> {
         now: Instant,
         ack: SeqNumber,
         cumulative: bool,
+        dsack: Option<SeqRange>,
+        pure_duplicate: bool,
     ) -> bool {
+        self.detect_tlp_repair(ack, dsack, pure_duplicate);
         let mut started = false;
         if let Some(probe) = self.tlp_probe {
             let sacked = self
@@ -119,19 +132,44 @@ impl Socket<'_> {
         started
     }
 
+    /// RFC 8985 §7.4 (B5.7) for one ACK: decides, when it can, whether the probe that
+    /// resent the highest segment repaired a loss alone, and if so reduces cwnd.
+    fn detect_tlp_repair(&mut self, ack: SeqNumber, dsack: Option<SeqRange>, pure_dup: bool) {
+        let Some(probe) = self.tlp_repair else {
+            return;
+        };
+        let probe_dsacked = dsack.is_some_and(|d| d.start < probe.end && d.end > probe.start);
+        if probe_dsacked || (pure_dup && ack >= probe.end) {
+            // Both the original and the probe arrived: nothing was lost.
+            self.tlp_repair = None;
+        } else if ack > probe.end {
+            self.tlp_repair = None;
+            if !self.sack.sends_by_scoreboard() {
+                let cwnd = self.cc.cwnd();
+                self.cc.on_sack_recovery(cwnd);
+                self.cc.on_recovery_exit();
+                self.counters.tlp_repairs = self.counters.tlp_repairs.wrapping_add(1);
+            }
+        }
+    }
+
     /// The retransmission timer fired: the probe in flight, if any, is forgotten and no
     /// other is scheduled (recovery after a timeout is the scoreboard's).
     pub(super) fn forget_loss_probe(&mut self) {
         self.tlp_pending = false;
         self.tlp_probe = None;
+        self.tlp_repair = None;
         self.timers.stop(Timer::LossProbe);
+        self.timers.stop(Timer::Reorder);
     }
 
-    /// A probe covering `range` went out at `now`: it is outstanding, counted, and the
-    /// retransmission timer (not the probe timer) guards it (RFC 8985 §7.3).
-    pub(super) fn on_loss_probe_sent(&mut self, now: Instant, range: SeqRange) {
+    /// A probe covering `range` went out at `now` (`resent`: the highest segment sent
+    /// again): it is outstanding, counted, and the retransmission timer (not the probe
+    /// timer) guards it (RFC 8985 §7.3).
+    pub(super) fn on_loss_probe_sent(&mut self, now: Instant, range: SeqRange, resent: bool) {
         self.tlp_pending = false;
         self.tlp_probe = Some(range);
+        self.tlp_repair = resent.then_some(range);
         self.counters.tlp_probes = self.counters.tlp_probes.wrapping_add(1);
         self.timers.stop(Timer::LossProbe);
         let rto = self.rtt.rto();
@@ -142,7 +180,7 @@ impl Socket<'_> {
     /// non-empty range within what was sent.
     pub(super) fn check_loss_probe(&self) -> Result<(), &'static str> {
         let armed = self.tlp_pending || self.timers.get(Timer::LossProbe).is_some();
-        if (armed || self.tlp_probe.is_some()) && !self.sack_ok {
+        if (armed || self.tlp_probe.is_some() || self.tlp_repair.is_some()) && !self.sack_ok {
             return Err("tail loss probe state without SACK");
         }
         if let Some(p) = self.tlp_probe {

@@ -15,6 +15,11 @@
 //! - When an ACK delivers a tail loss probe while bytes below it are missing, recovery
 //!   starts at once and those bytes count as lost (RACK's time rule, which holds for
 //!   everything sent a PTO before the probe; see `socket::tcp::tlp`).
+//! - RACK (RFC 8985 §6, in [`rack`]) judges first transmissions lost by time as well;
+//!   its boundary joins IsLost's, and recovery starts when it marks anything lost. The
+//!   DupThresh rule of RFC 6675 also starts recovery until RACK has seen reordering;
+//!   after that RACK alone does (DupThresh would start the spurious recoveries that
+//!   reo_wnd exists to avoid). IsLost still marks holes lost inside a recovery.
 //! - B4.9: the scoreboard is cleared on a retransmission timeout (RFC 2018 §8: the
 //!   receiver may have reneged); SACK blocks that arrive after the timeout are used again,
 //!   and the go-back-N resend skips what they cover.
@@ -25,6 +30,7 @@
 //!   not fit displaces the highest range (or is itself dropped when it is the highest);
 //!   [`AckOutcome::overflowed`] counts it. Losing a range is safe: SACK is advisory.
 
+use self::rack::{Delivery, Rack};
 use super::{AckAction, CongestionControl};
 use crate::time::{Duration, Instant};
 use crate::wire::SeqNumber;
@@ -455,6 +461,11 @@ pub struct AckOutcome {
     pub overflowed: u32,
     /// Retransmissions judged lost again.
     pub lost_retransmits: u32,
+    /// The first SACK block was a D-SACK (RFC 2883): the peer received these bytes
+    /// twice.
+    pub dsack: Option<SeqRange>,
+    /// Recovery started because RACK judged a segment lost by time (RFC 8985 §6.2).
+    pub by_rack: bool,
 }
 
 /// An ACK as [`SackRecovery::on_ack`] needs it.
@@ -503,6 +514,8 @@ pub struct SackRecovery {
     /// probe's first byte) counts as lost (RFC 8985 §6.2 applied to the probe; see
     /// [`on_probe_delivered`](Self::on_probe_delivered)).
     probe_lost: Option<SeqNumber>,
+    /// RACK (RFC 8985 §6): send times, RACK.xmit_ts, min_RTT, reo_wnd.
+    rack: Rack,
 }
 
 /// Which segment NextSeg() picks (RFC 6675 §4, B4.13).
@@ -544,10 +557,10 @@ impl SackRecovery {
     /// timeout, RecoveryPoint.
     fn lost_boundary(&self, smss: usize) -> Option<SeqNumber> {
         let by_sack = self.scoreboard.lost_boundary(smss);
-        let by_sack = match (by_sack, self.probe_lost) {
-            (Some(b), Some(p)) => Some(b.max(p)),
-            (b, p) => b.or(p),
-        };
+        let by_sack = [self.probe_lost, self.rack_lost()]
+            .into_iter()
+            .flatten()
+            .fold(by_sack, |b, p| Some(b.map_or(p, |b| b.max(p))));
         match (self.after_rto, self.recovery_point) {
             (true, Some(point)) => Some(by_sack.map_or(point, |b| b.max(point))),
             _ => by_sack,
@@ -572,23 +585,79 @@ impl SackRecovery {
     ) -> AckOutcome {
         let mut out = AckOutcome::default();
         let cumulative = a.ack > a.una;
+        // Before the scoreboard forgets what the ACK covers: was the first byte it
+        // delivered, or its last, retransmitted (RFC 8985 §6.2 steps 2 and 3)?
+        let una_rexmit = cumulative && self.scoreboard.rexmit_at(a.una).is_some();
+        let ack_rexmit_sent = if cumulative {
+            self.scoreboard.rexmit_at(a.ack - 1).map(|x| x.sent)
+        } else {
+            None
+        };
         if cumulative {
             out.reneged = self.scoreboard.advance(a.ack);
         }
+        let cumulative_sent = if cumulative {
+            self.rack.times.advance(a.ack)
+        } else {
+            None
+        };
         let mut new_bytes = 0;
         let mut any_block = false;
-        for block in blocks {
+        let mut first = None;
+        let mut dsack = false;
+        let mut sacked_end: Option<SeqNumber> = None;
+        let mut sacked_below_fack = false;
+        for (i, block) in blocks.into_iter().enumerate() {
             any_block = true;
+            // RFC 2883 §4: only the first block may be a D-SACK; the second tells when
+            // it lies above the cumulative ACK.
+            match i {
+                0 => dsack = block.end <= a.ack,
+                1 => dsack |= first.is_some_and(|f| Self::is_dsack(f, Some(block), a.ack)),
+                _ => {}
+            }
+            if i == 0 {
+                first = Some(block);
+            }
             let (bytes, overflowed) = self.scoreboard.add(a.ack, a.high_data, block);
+            if bytes > 0 {
+                let end = block.end.min(a.high_data);
+                sacked_end = Some(sacked_end.map_or(end, |e| e.max(end)));
+                let fresh = self.scoreboard.rexmit_at(end - 1).is_none();
+                sacked_below_fack |= fresh && self.rack_fack().is_some_and(|f| end < f);
+            }
             new_bytes += bytes;
             out.overflowed += u32::from(overflowed);
         }
-        // RACK.rtt + reo_wnd (RFC 8985 §6.2), with reo_wnd = SRTT/4 and a floor of one
-        // millisecond for clock granularity, so that an RTT estimate near zero does not
-        // judge a retransmission lost by an ACK that was already on its way.
-        let overdue = a
-            .srtt
-            .map(|rtt| rtt.saturating_add(rtt / 4).saturating_add(REO_WND_FLOOR));
+        out.dsack = first.filter(|_| dsack);
+        // RACK (RFC 8985 §6.2) runs on an ACK that delivered something or carried a
+        // D-SACK; otherwise nothing it keeps can change (time alone is its timer's).
+        if cumulative || new_bytes > 0 || dsack {
+            let delivery = Delivery {
+                una: a.una,
+                ack: a.ack,
+                cumulative_sent,
+                una_rexmit,
+                ack_rexmit_sent,
+                sacked_end,
+                sacked_below_fack,
+                dsack,
+                high_data: a.high_data,
+                smss: a.smss,
+                srtt: a.srtt,
+            };
+            self.rack_on_ack(now, &delivery);
+        }
+        // RACK.rtt + reo_wnd (RFC 8985 §6.2) with SRTT for RACK.rtt, and a floor of one
+        // millisecond on reo_wnd for clock granularity, so that an RTT estimate near zero
+        // does not judge a retransmission lost by an ACK that was already on its way.
+        let overdue = match a.srtt {
+            Some(rtt) if self.scoreboard.rexmit_len > 0 => {
+                let reo_wnd = self.reo_wnd(now, a.smss, a.srtt).max(REO_WND_FLOOR);
+                Some(rtt.saturating_add(reo_wnd))
+            }
+            _ => None,
+        };
         let delivered = cumulative || new_bytes > 0;
         let lost = self
             .scoreboard
@@ -602,12 +671,14 @@ impl SackRecovery {
             if self.after_rto && past_point {
                 self.after_rto = false;
                 self.scoreboard.clear_rexmits();
+                self.rack.on_recovery_end();
             }
             if self.in_recovery && past_point {
                 // Step (A): the end of recovery; cwnd = ssthresh.
                 self.in_recovery = false;
                 self.probe_lost = None;
                 self.scoreboard.clear_rexmits();
+                self.rack.on_recovery_end();
                 cc.on_recovery_exit();
             } else if !self.in_recovery && a.newly_acked > 0 {
                 cc.on_ack(now, a.newly_acked, in_flight);
@@ -621,15 +692,62 @@ impl SackRecovery {
             }
         }
         let duplicate = new_bytes > 0 || (a.plain_duplicate && !any_block);
-        if !duplicate || self.sends_by_scoreboard() || !self.may_enter_recovery(a.ack) {
+        if self.sends_by_scoreboard() || !self.may_enter_recovery(a.ack) {
             return out;
         }
-        self.dup_acks = self.dup_acks.saturating_add(1);
-        if self.dup_acks >= DUP_THRESH || self.scoreboard.is_lost(a.ack, a.smss) {
+        if duplicate {
+            self.dup_acks = self.dup_acks.saturating_add(1);
+        }
+        let by_dupthresh = duplicate
+            && !self.rack.reordering_seen()
+            && (self.dup_acks >= DUP_THRESH || self.scoreboard.is_lost(a.ack, a.smss));
+        // RFC 8985 §6.2: RACK marked the segment at SND.UNA (and so maybe more) lost.
+        let by_rack = self.rack_lost().is_some_and(|l| l > a.ack);
+        if by_dupthresh || by_rack {
             self.enter_recovery(cc, a.ack, a.high_data);
             out.retransmit_first = true;
+            out.by_rack = by_rack && !by_dupthresh;
         }
         out
+    }
+
+    /// RFC 8985 §6.3: the reordering timer fired. RACK runs again at `now`; when it
+    /// marks the segment at SND.UNA lost outside recovery, recovery starts (retransmit
+    /// it first) and this returns true.
+    pub fn on_reorder_timeout<C: CongestionControl>(
+        &mut self,
+        cc: &mut C,
+        now: Instant,
+        una: SeqNumber,
+        high_data: SeqNumber,
+        smss: usize,
+        srtt: Option<Duration>,
+    ) -> bool {
+        self.rack_detect_loss(now, una, smss, srtt);
+        let lost = self.rack_lost().is_some_and(|l| l > una);
+        if lost && !self.sends_by_scoreboard() && self.may_enter_recovery(una) {
+            self.enter_recovery(cc, una, high_data);
+            return true;
+        }
+        false
+    }
+
+    /// When RACK's reordering timer should fire (RFC 8985 §6.3), if a segment sent
+    /// before the latest delivered one is still within its reordering window.
+    pub fn reorder_deadline(&self) -> Option<Instant> {
+        self.rack.deadline
+    }
+
+    /// RACK's state.
+    pub fn rack(&self) -> &Rack {
+        &self.rack
+    }
+
+    /// `[seq, end)` was sent at `now`, for the first time or as a tail loss probe or a
+    /// go-back-N resend (not a retransmission of a hole: see
+    /// [`on_retransmit`](Self::on_retransmit)). O(1), a merge pass now and then.
+    pub fn on_send(&mut self, seq: SeqNumber, end: SeqNumber, now: Instant) {
+        self.rack.times.on_send(seq, end, now);
     }
 
     /// Step (4): RecoveryPoint = HighData; ssthresh = cwnd = FlightSize / 2 by the
@@ -681,6 +799,7 @@ impl SackRecovery {
     /// resending has a RecoveryPoint; RescueRxt is never beyond `high_data`.
     pub fn check(&self, una: SeqNumber, high_data: SeqNumber) -> Result<(), &'static str> {
         self.scoreboard.check(una, high_data)?;
+        self.rack.times.check(una, high_data)?;
         if let Some(point) = self.recovery_point {
             if point < una || point > high_data {
                 return Err("RecoveryPoint outside SND.UNA..=SND.NXT");
@@ -810,6 +929,9 @@ impl SackRecovery {
         self.dup_acks = 0;
         self.in_recovery = false;
         self.probe_lost = None;
+        // RFC 8985 §6.3: everything outstanding is lost now (RecoveryPoint below).
+        self.rack.lost = None;
+        self.rack.deadline = None;
         self.after_rto = resend_by_scoreboard;
         self.recovery_point = Some(high_data);
         // Everything is resent after a timeout: no rescue retransmission (rule 4).
@@ -829,5 +951,6 @@ pub enum Retransmission {
     Rescue,
 }
 
+pub mod rack;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,7 @@ mod handshake;
 mod hardening;
 mod pair;
 mod pmtu;
+mod rack;
 mod sack;
 mod shoulds;
 mod timers;

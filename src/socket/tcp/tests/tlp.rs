@@ -63,7 +63,9 @@ fn the_probe_timeout_is_twice_srtt_and_allows_for_a_delayed_ack_with_one_segment
     let c = probing(true, 4000);
     let pto = c.socket.timers.get(Timer::LossProbe);
     assert_eq!(pto, Some(Instant::from_millis(200)));
-    assert!(pto < c.socket.timers.get(Timer::Retransmit));
+    // B5.8: the PTO stands in for the RTO, whose deadline is later and not armed.
+    assert!(pto < c.socket.timers.rto_deadline());
+    assert_eq!(c.socket.timers.get(Timer::Retransmit), None);
     let mut c = probing(true, 1000);
     assert_eq!(
         c.socket.timers.get(Timer::LossProbe),
@@ -173,4 +175,58 @@ fn the_probe_sends_new_data_beyond_cwnd_and_does_not_reduce_it() {
     c.feed(&peer_ack(&c, 11_001, &[]));
     assert!(c.socket.cwnd() > cwnd);
     assert_eq!(c.socket.counters().timeouts, 0);
+}
+
+/// Three segments; the last is lost; the probe at 200 ms resends it and the ACK of
+/// 300 ms covers everything. Returns cwnd then (the verdict is still open).
+fn tail_repaired_by_the_probe(c: &mut Conv) -> usize {
+    c.at_ms(200);
+    assert_eq!(c.out(), Some(last_segment(c, 2001)));
+    c.at_ms(300);
+    let cwnd = c.socket.cwnd();
+    c.feed(&peer_ack(c, 3001, &[]));
+    assert_eq!(c.socket.tlp_repair.map(|r| r.end), Some(c.seq(3001)));
+    cwnd
+}
+
+#[test]
+fn a_loss_repaired_by_the_probe_alone_still_reduces_cwnd() {
+    // B5.7, RFC 8985 §7.4: no D-SACK of the probe came, and the next cumulative ACK
+    // goes beyond it: the probe alone repaired a loss, so cwnd is reduced (halved, as
+    // NewReno's recovery would) without any recovery.
+    let mut c = probing(true, 3000);
+    let cwnd = tail_repaired_by_the_probe(&mut c);
+    assert_eq!(c.socket.cwnd(), cwnd);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    assert_eq!(c.out(), Some(last_segment(&c, 3001)));
+    c.at_ms(400);
+    c.feed(&peer_ack(&c, 4001, &[]));
+    assert_eq!(c.socket.cwnd(), cwnd / 2);
+    assert_eq!(c.socket.cc.ssthresh(), cwnd / 2);
+    let counters = c.socket.counters();
+    assert_eq!(
+        (
+            counters.tlp_repairs,
+            counters.sack_recoveries,
+            counters.timeouts
+        ),
+        (1, 0, 0)
+    );
+    assert_eq!(c.socket.tlp_repair, None);
+}
+
+#[test]
+fn a_probe_whose_original_also_arrived_leaves_cwnd_alone() {
+    // B5.7: the peer reports the probe as a duplicate (D-SACK, RFC 2883): nothing was
+    // lost, and nothing is reduced.
+    let mut c = probing(true, 3000);
+    let cwnd = tail_repaired_by_the_probe(&mut c);
+    c.feed(&peer_ack(&c, 3001, &[(2001, 3001)]));
+    assert_eq!(c.socket.tlp_repair, None);
+    c.socket.send_slice(&DATA[..1000]).unwrap();
+    c.out_all();
+    c.at_ms(400);
+    c.feed(&peer_ack(&c, 4001, &[]));
+    assert!(c.socket.cwnd() >= cwnd);
+    assert_eq!(c.socket.counters().tlp_repairs, 0);
 }

@@ -288,6 +288,8 @@ fn sack_recovery_still_starts_two_gib_after_the_last_one() {
         rec.on_ack(&mut cc, now, &a, [r(1000, 4000)])
             .retransmit_first
     );
+    // The hole is resent (so filling it is no sign of reordering, RFC 8985 §6.2).
+    rec.on_retransmit(r(0, 1000), s(10_000), now, Retransmission::First);
     let mut una = s(0);
     let mut high_data = s(10_000);
     // Recovery ends at 10 000, then 2^31 + 5000 bytes go by in ACKs of 2^28 bytes.
