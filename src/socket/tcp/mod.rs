@@ -355,6 +355,9 @@ pub struct Socket<'a> {
     ecn: ecn::EcnState,
     /// The most recent out-of-order arrival, for the first SACK block.
     latest_ooo: Option<SeqNumber>,
+    /// A duplicate that arrived, `[start, end)`, for a D-SACK block (RFC 2883) in the
+    /// next ACK; reported once.
+    dsack: Option<(SeqNumber, SeqNumber)>,
     /// The user called `close`: a FIN follows the queued data.
     tx_closed: bool,
     /// Where that FIN sits: right after the last queued byte (set by `close`).
@@ -468,6 +471,7 @@ impl<'a> Socket<'a> {
             sack_ok: false,
             ecn: Default::default(),
             latest_ooo: None,
+            dsack: None,
             tx_closed: false,
             fin_seq: SeqNumber(0),
             ws_ok: false,

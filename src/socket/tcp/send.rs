@@ -110,6 +110,10 @@ impl Socket<'_> {
         if cwr {
             self.ecn_cwr_sent();
         }
+        if plan.ack {
+            // A D-SACK is reported once (RFC 2883 §4).
+            self.dsack = None;
+        }
         self.commit(now, &plan, edge);
         self.update_idle_timers(now);
         result.map(|()| true)
@@ -323,7 +327,13 @@ impl Socket<'_> {
     }
 
     fn sack_ranges(&self) -> [Option<(u32, u32)>; 4] {
-        options::sack_blocks(&self.assembler, self.rcv_nxt, self.latest_ooo)
+        let blocks = options::sack_blocks(&self.assembler, self.rcv_nxt, self.latest_ooo);
+        let Some((start, end)) = self.dsack else {
+            return blocks;
+        };
+        // RFC 2883 §4: the D-SACK block first, then the usual blocks (the first of them
+        // holds the latest arrival, which contains an out-of-order duplicate).
+        [Some((start.0, end.0)), blocks[0], blocks[1], blocks[2]]
     }
 
     /// The window field to send and the right edge it advertises. A SYN's window is
@@ -365,7 +375,10 @@ impl Socket<'_> {
             // B3.9: TSecr is meaningful only with ACK.
             tsecr: if plan.ack { ts.recent } else { 0 },
         });
-        let sack = self.sack_ok && plan.ack && !plan.syn && !self.assembler.is_empty();
+        let sack = self.sack_ok
+            && plan.ack
+            && !plan.syn
+            && (!self.assembler.is_empty() || self.dsack.is_some());
         let mut repr = TcpRepr {
             src_port: self.local.map_or(0, |l| l.port()),
             dst_port: self.remote.map_or(0, |r| r.port()),
@@ -396,6 +409,7 @@ impl Socket<'_> {
         let (repr, edge) = self.segment_repr(now, &plan, &[]);
         self.rcv_edge = self.rcv_edge.max(edge);
         self.last_ack_sent = self.rcv_nxt;
+        self.dsack = None;
         repr
     }
 

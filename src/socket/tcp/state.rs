@@ -313,6 +313,7 @@ impl Socket<'_> {
         let acceptance = self.acceptability(repr);
         if acceptance == Acceptance::Reject {
             self.counters.dropped = self.counters.dropped.wrapping_add(1);
+            self.note_duplicate(repr.seq_number, repr.payload.len());
             // CORE-12: a retransmitted FIN in TIME-WAIT restarts the 2·MSL timer.
             if self.state == State::TimeWait && repr.is_fin() {
                 self.enter_time_wait(now);
@@ -673,6 +674,18 @@ impl Socket<'_> {
             Some(offset) => (0, offset),
             None => (self.rcv_nxt.bytes_since(seq).unwrap_or(usize::MAX), 0),
         };
+        if skip > 0 {
+            // The part below RCV.NXT arrived before (RFC 2883 §4 case 1).
+            self.note_duplicate(seq, skip.min(payload.len()));
+        } else if let Some((start, end)) = self
+            .assembler
+            .iter_data(0)
+            .find(|&(start, end)| start < offset.saturating_add(payload.len()) && offset < end)
+        {
+            // Overlaps data already held out of order (RFC 2883 §4 case 3).
+            let (from, to) = (start.max(offset), end.min(offset + payload.len()));
+            self.note_duplicate(self.rcv_nxt + from, to - from);
+        }
         let data = payload.get(skip..).unwrap_or_default();
         // CORE-6: trimmed to the advertised window (the ring trims to its free space).
         let room = self.rcv_wnd().saturating_sub(offset);
@@ -708,6 +721,16 @@ impl Socket<'_> {
             self.ack_promptly();
         } else {
             self.schedule_ack(now, contiguous);
+        }
+    }
+
+    /// RFC 2883: `len` bytes from `seq` arrived again; the next ACK reports them in a
+    /// D-SACK block (its first SACK block) when SACK was agreed. A segment rejected for
+    /// lying beyond the window is no duplicate, hence the right-edge check; a later
+    /// report replaces one not sent yet.
+    fn note_duplicate(&mut self, seq: SeqNumber, len: usize) {
+        if self.sack_ok && len > 0 && seq + len <= self.rcv_edge.max(self.rcv_nxt) {
+            self.dsack = Some((seq, seq + len));
         }
     }
 

@@ -13,6 +13,7 @@ use crate::wire::{IpAddress, TcpFlags, TcpRepr, TcpTimestampRepr};
 mod close;
 mod conformance;
 mod data;
+mod dsack;
 mod ecn;
 mod handshake;
 mod hardening;
