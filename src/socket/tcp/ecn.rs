@@ -144,6 +144,25 @@ impl Socket<'_> {
         self.ecn.cwr_owed = true;
     }
 
+    /// §6.1.2: the window was reduced for a loss (fast retransmit or recovery): with
+    /// ECN agreed the next new data segment carries CWR, as after an ECN-Echo.
+    pub(super) fn ecn_window_reduced(&mut self) {
+        if self.ecn.on {
+            self.ecn.cwr_owed = true;
+            self.ecn.hold_until = Some(self.snd_max);
+        }
+    }
+
+    /// A retransmission timeout: a reduction like any other (§6.1.2); in SYN-SENT,
+    /// §6.1.1.1 lets the SYN go again without ECE and CWR, in case a middlebox drops
+    /// ECN-setup SYNs (Linux does the same).
+    pub(super) fn ecn_on_timeout(&mut self) {
+        if self.state == State::SynSent {
+            self.ecn.requested = false;
+        }
+        self.ecn_window_reduced();
+    }
+
     /// Flags ECN adds to a non-SYN segment: ECE while echoing, CWR on the first new
     /// data after a reduction (`new_data`).
     pub(super) fn ecn_flags(&self, new_data: bool) -> TcpFlags {

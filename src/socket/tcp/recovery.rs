@@ -147,6 +147,7 @@ impl Socket<'_> {
 
     /// Resend the segment at SND.UNA at the next dispatch, whatever the windows say.
     fn start_fast_retransmit(&mut self) {
+        self.ecn_window_reduced();
         self.fast_retransmit = true;
         self.rtt_probe = None; // Karn
         self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);

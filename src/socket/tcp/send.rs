@@ -616,6 +616,7 @@ impl Socket<'_> {
         self.rtt_probe = None;
         self.fast_retransmit = false;
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
+        self.ecn_on_timeout();
     }
 
     /// MUST-35/36: whether the persist timer should run: the window is zero, data

@@ -221,3 +221,40 @@ fn ece_halves_the_window_once_per_window_and_the_next_new_data_carries_cwr() {
     // Nothing was retransmitted for ECN.
     assert_eq!(c.socket.counters().retransmits, 0);
 }
+
+#[test]
+fn a_syn_that_times_out_goes_again_without_ece_and_cwr() {
+    // RFC 3168 §6.1.1.1 (MAY): an unanswered ECN-setup SYN is resent as a plain SYN.
+    let (mut c, syn) = Conv::active(ecn_config(EcnMode::Request), 4096, 4096);
+    assert!(syn.flags.contains(TcpFlags::ECE | TcpFlags::CWR));
+    c.at_ms(1_100);
+    let again = c.out().expect("the SYN again");
+    assert_eq!(again.flags, TcpFlags::SYN);
+    // An ECN-setup SYN-ACK to it no longer turns ECN on: we did not ask.
+    let ack = c.ack(1);
+    c.feed(&with(seg(0, ack), TcpFlags::SYN | TcpFlags::ECE));
+    assert_eq!(c.socket.state(), State::Established);
+    assert!(!c.socket.ecn_agreed());
+}
+
+#[test]
+fn a_window_reduced_by_a_timeout_is_signalled_with_cwr_on_new_data() {
+    // §6.1.2: CWR follows any reduction, a loss's too, once ECN is agreed.
+    let mut c = agreed();
+    c.socket.set_nodelay(true);
+    c.socket.send_slice(b"first").unwrap();
+    c.out().unwrap();
+    let rto = c.socket.rto();
+    c.at_ms(rto.total_millis() as i64 + 10);
+    let again = c.out().unwrap();
+    assert!(
+        !again.flags.contains(TcpFlags::CWR),
+        "a retransmission carries no CWR"
+    );
+    c.feed(&window(60_000, seg(1, c.ack(6))));
+    c.socket.send_slice(b"second").unwrap();
+    let next = c.out().unwrap();
+    assert_eq!(next.payload, b"second");
+    assert!(next.flags.contains(TcpFlags::CWR));
+    assert_eq!(c.sent_ecn, ECT0);
+}
