@@ -810,12 +810,9 @@ fn a_syn_at_r1_has_the_neighbour_probed_by_unicast_ns_which_fails_only_after_the
     assert_eq!(s.counters().neighbor_reverified, 1);
 }
 
-#[test]
-fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
-    // SHLD-4 (RFC 6191; without timestamps, RFC 9293 §3.10.7.4's ISN rule, MAY-2): the
-    // host that closed first sits in TIME-WAIT; the peer opens the same 4-tuple again
-    // with an ISN above every sequence number of the old connection. TIME-WAIT ends and
-    // the listener answers, instead of a challenge ACK and four minutes of waiting.
+/// A connection from the peer's port 40000 to our listener on port 80, closed by us
+/// first: our socket ends in TIME-WAIT. Returns the script and that socket.
+fn time_wait_on_port_80() -> (Script, SocketHandle) {
     let mut s = Script::new();
     s.learn_peer();
     let old = listener(&mut s, 80);
@@ -826,7 +823,6 @@ fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
         &peer_seg(40000, 80, TcpFlags::empty(), 1, ours(1)),
     ));
     assert_eq!(state(&s, old), State::Established);
-    let next = listener(&mut s, 80);
     s.sockets
         .get_mut_as::<tcp::Socket>(old)
         .unwrap()
@@ -838,6 +834,17 @@ fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
         &peer_seg(40000, 80, TcpFlags::FIN, 1, ours(2)),
     ));
     assert_eq!(state(&s, old), State::TimeWait);
+    (s, old)
+}
+
+#[test]
+fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
+    // SHLD-4 (RFC 6191; without timestamps, RFC 9293 §3.10.7.4's ISN rule, MAY-2): the
+    // host that closed first sits in TIME-WAIT; the peer opens the same 4-tuple again
+    // with an ISN above every sequence number of the old connection. TIME-WAIT ends and
+    // the listener answers, instead of a challenge ACK and four minutes of waiting.
+    let (mut s, old) = time_wait_on_port_80();
+    let next = listener(&mut s, 80);
     let out = s.exchange(from_peer(
         v4(2),
         &peer_seg(40000, 80, TcpFlags::SYN, 100_000, None),
@@ -852,4 +859,23 @@ fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
     assert_eq!(state(&s, next), State::SynReceived);
     let socket = s.sockets.get_as::<tcp::Socket>(old).unwrap();
     assert_eq!(socket.counters().time_wait_reopened, 1);
+}
+
+#[test]
+fn a_syn_that_ends_time_wait_with_no_listener_left_draws_a_reset() {
+    // SHLD-4 (RFC 6191) without a listener: TIME-WAIT ends for the new SYN as above, and
+    // the SYN then meets a closed port: the RST a closed port sends (CORE-7), as Linux
+    // does when no listener takes a SYN that ended TIME-WAIT.
+    let (mut s, old) = time_wait_on_port_80();
+    let out = s.exchange(from_peer(
+        v4(2),
+        &peer_seg(40000, 80, TcpFlags::SYN, 100_000, None),
+    ));
+    let (_, _, _, answer) = tcp_of(only(&out));
+    assert_eq!(answer.flags, TcpFlags::RST | TcpFlags::ACK);
+    assert_eq!(
+        answer.ack_number,
+        Some(SeqNumber(PEER_ISN.wrapping_add(100_001)))
+    );
+    assert_eq!(state(&s, old), State::Closed);
 }
