@@ -113,7 +113,8 @@ struct Seen {
     window: u16,
     /// RFC 3168 §6.1.1: the handshake on this connection could have agreed ECN (an
     /// ECN-setup SYN one way and an ECN-setup SYN-ACK, or a crossed ECN-setup SYN, the
-    /// other). Only then may a segment we send be ECT.
+    /// other), or a frame was lost unseen since our last SYN. Only then may a segment
+    /// we send be ECT.
     ecn_setup: bool,
     /// Our last SYN (no ACK) was an ECN-setup SYN.
     ecn_syn_sent: bool,
@@ -658,8 +659,19 @@ impl Harness {
                 self.apps[4] = App::default();
             }
         }
+        let lost = self.neighbor_drops();
         self.iface
             .poll(self.now, &mut self.device, &mut self.sockets);
+        if self.neighbor_drops() != lost {
+            // A frame waiting for address resolution was dropped: lost on the way, as
+            // on a real link. What was sent before (an ISS, a handshake that agreed
+            // ECN) may be unseen, so each flow starts over at its next SYN.
+            for seen in self.seen.values_mut() {
+                seen.iss = None;
+                seen.snd_end = None;
+                seen.ecn_setup = true;
+            }
+        }
         self.check_sent();
         for (i, &handle) in self.handles.iter().enumerate() {
             let s = self
@@ -692,6 +704,12 @@ impl Harness {
                 self.now
             );
         }
+    }
+
+    /// Frames the interface dropped while resolving the peer's address.
+    fn neighbor_drops(&self) -> u64 {
+        let c = self.iface.counters();
+        c.neighbor_queue_full + c.neighbor_unresolved + c.neighbor_cache_full
     }
 
     /// Dissects every frame sent; records what TCP sent per flow.
