@@ -2,17 +2,21 @@
 //! fed fuzzed segments (valid Ethernet/IP headers, correct checksums) with fuzzed timing
 //! and fuzzed application calls.
 //!
-//! Four sockets: a listener on port 80 (any address, so IPv4 and IPv6 SYNs reach it), a
+//! Five sockets: a listener on port 80 (any address, so IPv4 and IPv6 SYNs reach it), a
 //! client from 192.0.2.1:40000 to 192.0.2.2:7, a listener on port 81 that a handshake
-//! brings to ESTABLISHED before the script starts, and an IPv6 client from
-//! [2001:db8::1]:40001 to [2001:db8::2]:7. The harness dissects every frame the interface
+//! brings to ESTABLISHED before the script starts, an IPv6 client from
+//! [2001:db8::1]:40001 to [2001:db8::2]:7, and a spare listener on port 80, registered
+//! second, that takes SYNs while the first is busy (among them a SYN that ends the
+//! first's TIME-WAIT, RFC 6191) and listens again whenever it is CLOSED. The harness dissects every frame the interface
 //! sends and remembers, per 4-tuple, the last ACK number, the end of the sequence space
 //! and the ISS it saw, so that fuzzed sequence and acknowledgment numbers are "what the
 //! socket sent, plus a small fuzzed delta": they land in and around the windows.
 //!
 //! Input format: byte 0 is the socket configuration (bits: nodelay, no delayed ACK, no
 //! timestamps, no SACK, no window scaling, keep-alive 1 s, small 512-byte rings, user
-//! timeout 10 s). Then operations, each one tag byte (`tag % 8`) and its arguments:
+//! timeout 10 s); the byte's value modulo 3 also rotates the ECN modes (RFC 3168:
+//! Accept, Request, Off, in socket order from `cfg % 3`), so every run has all three.
+//! Then operations, each one tag byte (`tag % 8`) and its arguments:
 //! - 0..=3, a segment: flow (low 3 bits: which 4-tuple; bits 3-4: how SEQ is chosen; bits
 //!   5-6: how ACK is chosen, among them "the peer's last ACK plus a delta", which makes
 //!   duplicate ACKs; bit 7: an ICMP error instead, see below), flags (the 8 TCP flag bits
@@ -22,15 +26,23 @@
 //!   With SACK blocks, one byte gives their count and unit and one byte each their place
 //!   around the ACK (`sack_blocks`); with URG, one byte gives the urgent pointer.
 //!   Payload bytes are the low byte of their own sequence number, so any correct
-//!   reassembly reads `b[k] = b[0] + k`.
+//!   reassembly reads `b[k] = b[0] + k`. The tag's low two bits are the IP ECN field
+//!   the segment arrives with (Not-ECT, ECT(1), ECT(0), CE); the flags byte carries ECE
+//!   and CWR as any other flag, so SYNs can be ECN-setup SYNs. Tags 0xf8..=0xfb make
+//!   the TSval stale (older than any sent), for PAWS and its 24-day expiry (B3.14).
+//!   With SACK count bit 4 the first block is a D-SACK below the previous ACK.
 //!
 //!   With flow bit 7 the peer's router sends an ICMP error (Destination Unreachable,
 //!   Packet Too Big / Fragmentation Needed, Time Exceeded, Parameter Problem; type and
 //!   code from the window byte) quoting one of our segments on that 4-tuple, whose SEQ is
 //!   chosen as the ACK would be.
-//! - 4, time: one byte `t`, the clock moves `t² · 4` ms (up to 260 s), then a poll.
-//! - 5 and 6, an application call: socket (low 2 bits), call (`>> 2`), one argument byte.
-//! - 7, a short step: one byte of milliseconds, then a poll.
+//! - 4, time: one byte `t`, the clock moves `t² · 4` ms (up to 260 s), then a poll;
+//!   tag 0xfc moves it `t² · 40` s (up to 30 days, past B3.14's 24 from `t = 228`).
+//! - 5 and 6, an application call: socket (low 2 bits; the spare listener if the top
+//!   three bits are set), call (bits 2-4), one argument byte.
+//! - 7, a short step: one byte of milliseconds, then a poll; tag 0xff steps in units of
+//!   10 µs (RACK's reordering timer), tag 0xf7 has the peer send its ARP request and
+//!   neighbour solicitation again first (answering R1's re-probe).
 //!
 //! Invariants, after every poll: no panic; every frame sent dissects with correct
 //! checksums and no invalid transport; every non-RST segment sent on a connection has
@@ -39,7 +51,10 @@
 //! sorted, disjoint and within SND.UNA..SND.NXT, its size fixed by its type, RFC 6675's
 //! RecoveryPoint within SND.UNA..=SND.NXT and past SND.UNA in recovery, RescueRxt not
 //! beyond SND.NXT, no RFC 6675 state without SACK, RCV.UP ahead of the read point by at
-//! most a window and a pointer, SND.UP within the queued data, ...); rings
+//! most a window and a pointer, SND.UP within the queued data, ...); RFC 3168: a socket
+//! with ECN off never agrees to it, nothing we send is ECT(1) or CE, ECT(0) only on new
+//! data (never a SYN, RST, pure ACK or retransmission) of a connection whose handshake
+//! could have agreed ECN, CWR only with ECT, never CWR on a SYN-ACK; rings
 //! stay within capacity; the application never reads more bytes than the fuzzed peers
 //! sent, and what it reads is one consistent byte stream per connection.
 
@@ -49,7 +64,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use skiff::iface::{Config, Interface};
-use skiff::socket::tcp::{self, State, TcpConfig};
+use skiff::socket::tcp::{self, EcnMode, State, TcpConfig};
 use skiff::socket::{SocketHandle, SocketSet};
 use skiff::time::{Duration, Instant};
 use skiff::wire::{
@@ -96,7 +111,17 @@ struct Seen {
     tsval: u32,
     /// The window field of the last segment sent.
     window: u16,
+    /// RFC 3168 §6.1.1: the handshake on this connection could have agreed ECN (an
+    /// ECN-setup SYN one way and an ECN-setup SYN-ACK, or a crossed ECN-setup SYN, the
+    /// other), or a frame was lost unseen since our last SYN. Only then may a segment
+    /// we send be ECT.
+    ecn_setup: bool,
+    /// Our last SYN (no ACK) was an ECN-setup SYN.
+    ecn_syn_sent: bool,
 }
+
+/// Listener :80, client :40000, server :81, IPv6 client :40001, spare listener :80.
+const SOCKETS: usize = 5;
 
 /// Flow key: (IPv6?, peer port, our port).
 type Key = (bool, u16, u16);
@@ -114,8 +139,10 @@ struct Harness {
     device: FuzzDevice,
     sent: Rc<RefCell<Vec<Vec<u8>>>>,
     sockets: SocketSet<'static>,
-    handles: [SocketHandle; 4],
-    apps: [App; 4],
+    handles: [SocketHandle; SOCKETS],
+    apps: [App; SOCKETS],
+    /// The ECN mode each socket was configured with.
+    ecn: [EcnMode; SOCKETS],
     seen: HashMap<Key, Seen>,
     now: Instant,
     /// Payload bytes fed so far, over all flows.
@@ -140,10 +167,12 @@ pub fn tcp_conversation(data: &[u8]) {
         ops += 1;
         rest = tail;
         match tag % 8 {
-            0..=3 => h.segment(&mut rest),
+            0..=3 => h.segment(tag, &mut rest),
             4 => {
                 let t = u64::from(take(&mut rest));
-                h.step(Duration::from_millis(t * t * 4));
+                // 0xfc: a long step, up to 30 days (B3.14's 24 days from t = 228).
+                let unit = if tag == 0xfc { 40_000 } else { 4 };
+                h.step(Duration::from_millis(t * t * unit));
             }
             5 | 6 => {
                 let which = take(&mut rest);
@@ -152,8 +181,17 @@ pub fn tcp_conversation(data: &[u8]) {
                 h.step(Duration::ZERO);
             }
             _ => {
-                let ms = u64::from(take(&mut rest));
-                h.step(Duration::from_millis(ms));
+                let t = u64::from(take(&mut rest));
+                match tag {
+                    // Steps of 10 µs, to land on either side of a reordering timer.
+                    0xff => h.step(Duration::from_micros(t * 10)),
+                    // The peer answers our neighbour probes (R1's re-probe), then steps.
+                    0xf7 => {
+                        h.learn_peer();
+                        h.step(Duration::from_millis(t));
+                    }
+                    _ => h.step(Duration::from_millis(t)),
+                }
             }
         }
     }
@@ -174,9 +212,16 @@ fn take(rest: &mut &[u8]) -> u8 {
     }
 }
 
-fn tcp_config(cfg: u8) -> TcpConfig {
+/// The ECN mode of socket `i`: every mode occurs in every run, and the configuration
+/// byte rotates which socket has which.
+fn ecn_mode(cfg: u8, i: usize) -> EcnMode {
+    [EcnMode::Accept, EcnMode::Request, EcnMode::Off][(usize::from(cfg) + i) % 3]
+}
+
+fn tcp_config(cfg: u8, ecn: EcnMode) -> TcpConfig {
     let mut c = TcpConfig {
         msl: Duration::from_secs(2),
+        ecn,
         ..TcpConfig::default()
     };
     c.nodelay = cfg & 0x01 != 0;
@@ -207,30 +252,35 @@ impl Harness {
         iface.add_ip_addr("192.0.2.1/24".parse().expect("valid literal"));
         iface.add_ip_addr("2001:db8::1/64".parse().expect("valid literal"));
         let ring = if cfg & 0x40 != 0 { 512 } else { 4096 };
-        let new_socket = || {
+        let ecn: [EcnMode; SOCKETS] = core::array::from_fn(|i| ecn_mode(cfg, i));
+        let new_socket = |i: usize| {
             let mut s = tcp::Socket::with_capacity(ring, ring);
-            s.set_config(tcp_config(cfg));
+            s.set_config(tcp_config(cfg, ecn[i]));
             s
         };
         let mut sockets = SocketSet::with_capacity(8, 3);
-        let mut listener = new_socket();
+        let mut listener = new_socket(0);
         let _ = listener.listen(80);
-        let mut client = new_socket();
+        let mut client = new_socket(1);
         let _ = client.connect(
             &iface.tcp_context(Instant::ZERO, PEER4.into()),
             SocketAddr::new(PEER4.into(), 7),
             SocketAddr::new(US4.into(), 40000),
         );
-        let mut server = new_socket();
+        let mut server = new_socket(2);
         let _ = server.listen(81);
-        let mut client6 = new_socket();
+        let mut client6 = new_socket(3);
         let _ = client6.connect(
             &iface.tcp_context(Instant::ZERO, PEER6.into()),
             SocketAddr::new(PEER6.into(), 7),
             SocketAddr::new(US6.into(), 40001),
         );
-        let handles = [listener, client, server, client6]
-            .map(|s| sockets.add_socket(s).expect("room for four sockets"));
+        // A second listener on :80, registered after the first: it takes SYNs while the
+        // first is busy, among them a SYN that ends the first's TIME-WAIT (RFC 6191).
+        let mut spare = new_socket(4);
+        let _ = spare.listen(80);
+        let handles = [listener, client, server, client6, spare]
+            .map(|s| sockets.add_socket(s).expect("room for five sockets"));
         let mut h = Harness {
             iface,
             device,
@@ -238,6 +288,7 @@ impl Harness {
             sockets,
             handles,
             apps: Default::default(),
+            ecn,
             seen: HashMap::new(),
             now: Instant::ZERO,
             fed_payload: 0,
@@ -248,10 +299,10 @@ impl Harness {
         // Bring the port-81 socket to ESTABLISHED: SYN, (SYN-ACK), ACK.
         let key = (false, 5001, 81);
         let syn = bare(key, TcpFlags::SYN, SeqNumber(5000), None);
-        h.feed(key, &syn);
+        h.feed(key, 0, &syn);
         let ack = h.seen.get(&key).and_then(|s| s.snd_end);
         let ack_seg = bare(key, TcpFlags::ACK, SeqNumber(5001), ack);
-        h.feed(key, &ack_seg);
+        h.feed(key, 0, &ack_seg);
         h
     }
 
@@ -283,7 +334,7 @@ impl Harness {
             &mut Icmpv6Packet::new_unchecked(&mut buf[..]),
             &ChecksumCapabilities::default(),
         );
-        self.push(ip_frame(true, IpProtocol::Icmpv6, 255, &buf));
+        self.push(ip_frame(true, IpProtocol::Icmpv6, 255, 0, &buf));
         self.step(Duration::ZERO);
     }
 
@@ -291,8 +342,9 @@ impl Harness {
         self.device.rx.push_back(frame);
     }
 
-    /// Emits `repr` from the peer on flow `key` and polls.
-    fn feed(&mut self, key: Key, repr: &TcpRepr<'_>) {
+    /// Emits `repr` from the peer on flow `key`, in an IP packet whose ECN field is
+    /// `ecn`, and polls.
+    fn feed(&mut self, key: Key, ecn: u8, repr: &TcpRepr<'_>) {
         let (src, dst) = addrs(key.0);
         let mut buf = vec![0u8; repr.buffer_len()];
         repr.emit(
@@ -302,12 +354,26 @@ impl Harness {
             &ChecksumCapabilities::default(),
         );
         self.fed_payload += repr.payload.len() as u64;
-        self.push(ip_frame(key.0, IpProtocol::Tcp, 64, &buf));
+        if repr.flags.contains(TcpFlags::SYN) {
+            // Our ECN-setup SYN answered by an ECN-setup SYN-ACK (ECE without CWR), or
+            // crossed by an ECN-setup SYN.
+            let setup = if repr.flags.contains(TcpFlags::ACK) {
+                TcpFlags::ECE
+            } else {
+                TcpFlags::ECE | TcpFlags::CWR
+            };
+            let seen = self.seen.entry(key).or_default();
+            if seen.ecn_syn_sent && repr.flags & (TcpFlags::ECE | TcpFlags::CWR) == setup {
+                seen.ecn_setup = true;
+            }
+        }
+        self.push(ip_frame(key.0, IpProtocol::Tcp, 64, ecn, &buf));
         self.step(Duration::ZERO);
     }
 
-    /// One fuzzed segment.
-    fn segment(&mut self, rest: &mut &[u8]) {
+    /// One fuzzed segment; `tag`'s low two bits are the IP ECN codepoint it arrives with
+    /// (Not-ECT, ECT(1), ECT(0), CE), and `tag & 0xf8 == 0xf8` makes its TSval stale.
+    fn segment(&mut self, tag: u8, rest: &mut &[u8]) {
         let f = take(rest);
         let flags = TcpFlags::from_bits_truncate(u16::from(take(rest)));
         let seq_delta = i32::from(take(rest) as i8);
@@ -349,7 +415,8 @@ impl Harness {
             return;
         }
         let sack_ranges = if opts & 0x40 != 0 {
-            sack_blocks(ack, rest)
+            let below = seen.peer_ack.unwrap_or(ack);
+            sack_blocks(ack, below, rest)
         } else {
             [None; 4]
         };
@@ -370,8 +437,17 @@ impl Harness {
                 (seq.0.wrapping_add(u32::from(flags.contains(TcpFlags::SYN))) as usize + i) as u8
             })
             .collect();
+        let stale = tag & 0xf8 == 0xf8;
+        let mut tsval = self.peer_ts;
         if opts & 0x20 != 0 {
-            self.peer_ts = self.peer_ts.wrapping_add(u32::from(w) + 1);
+            if stale {
+                // Older than any TSval sent so far: PAWS drops it, unless TS.Recent
+                // has expired (B3.14).
+                tsval = tsval.wrapping_sub(1 + (u32::from(w) << 16));
+            } else {
+                self.peer_ts = self.peer_ts.wrapping_add(u32::from(w) + 1);
+                tsval = self.peer_ts;
+            }
         }
         let window_len = window_len(w);
         let repr = TcpRepr {
@@ -386,13 +462,13 @@ impl Harness {
             sack_permitted: opts & 0x10 != 0,
             sack_ranges,
             timestamp: (opts & 0x20 != 0).then_some(TcpTimestampRepr {
-                tsval: self.peer_ts,
+                tsval,
                 tsecr: seen.tsval,
             }),
             urgent_pointer,
             payload: &payload,
         };
-        self.feed(key, &repr);
+        self.feed(key, tag & 3, &repr);
     }
 
     /// An ICMP error from the peer's router about our segment on flow `key` that began at
@@ -447,7 +523,7 @@ impl Harness {
                 &mut Icmpv6Packet::new_unchecked(&mut buf[..]),
                 &ChecksumCapabilities::default(),
             );
-            self.push(ip_frame(true, IpProtocol::Icmpv6, 64, &buf));
+            self.push(ip_frame(true, IpProtocol::Icmpv6, 64, 0, &buf));
         } else {
             let header = Ipv4Repr::new(US4, PEER4, IpProtocol::Tcp, 40, 64);
             let data = &quoted[..];
@@ -475,14 +551,19 @@ impl Harness {
                 &mut Icmpv4Packet::new_unchecked(&mut buf[..]),
                 &ChecksumCapabilities::default(),
             );
-            self.push(ip_frame(false, IpProtocol::Icmp, 64, &buf));
+            self.push(ip_frame(false, IpProtocol::Icmp, 64, 0, &buf));
         }
         self.step(Duration::ZERO);
     }
 
-    /// One application call on socket `which & 3`.
+    /// One application call on socket `which & 3`, or the spare listener when the top
+    /// three bits are set.
     fn app(&mut self, which: u8, arg: u8) {
-        let i = usize::from(which & 3);
+        let i = if which >> 5 == 7 {
+            4
+        } else {
+            usize::from(which & 3)
+        };
         let handle = self.handles[i];
         let n = usize::from(arg) * 16;
         let fed = self.fed_payload;
@@ -517,7 +598,7 @@ impl Harness {
                 if s.state() == State::Closed {
                     *app = App::default();
                     let _ = match i {
-                        0 => s.listen(80).map_err(drop),
+                        0 | 4 => s.listen(80).map_err(drop),
                         2 => s.listen(81).map_err(drop),
                         1 => s
                             .connect(
@@ -571,8 +652,26 @@ impl Harness {
     /// Moves the clock, polls, and checks every invariant.
     fn step(&mut self, by: Duration) {
         self.now += by;
+        // The spare listener listens again once its connection is over.
+        if let Some(mut spare) = self.sockets.get_mut_as::<tcp::Socket>(self.handles[4]) {
+            if spare.state() == State::Closed {
+                let _ = spare.listen(80);
+                self.apps[4] = App::default();
+            }
+        }
+        let lost = self.neighbor_drops();
         self.iface
             .poll(self.now, &mut self.device, &mut self.sockets);
+        if self.neighbor_drops() != lost {
+            // A frame waiting for address resolution was dropped: lost on the way, as
+            // on a real link. What was sent before (an ISS, a handshake that agreed
+            // ECN) may be unseen, so each flow starts over at its next SYN.
+            for seen in self.seen.values_mut() {
+                seen.iss = None;
+                seen.snd_end = None;
+                seen.ecn_setup = true;
+            }
+        }
         self.check_sent();
         for (i, &handle) in self.handles.iter().enumerate() {
             let s = self
@@ -582,6 +681,12 @@ impl Harness {
             if let Err(what) = s.debug_invariants() {
                 panic!("socket {i} in {}: {what}: {s:?}", s.state());
             }
+            // RFC 3168 §6.1.1: a socket with ECN off never agrees to it.
+            assert!(
+                self.ecn[i] != EcnMode::Off || !s.ecn_agreed(),
+                "socket {i} agreed ECN with ECN off"
+            );
+            assert!(!s.ecn_echoing() || s.ecn_agreed(), "ECE echo without ECN");
             assert!(s.recv_queue() <= 4096 && s.send_queue() <= 4096);
             if matches!(
                 s.state(),
@@ -601,6 +706,12 @@ impl Harness {
         }
     }
 
+    /// Frames the interface dropped while resolving the peer's address.
+    fn neighbor_drops(&self) -> u64 {
+        let c = self.iface.counters();
+        c.neighbor_queue_full + c.neighbor_unresolved + c.neighbor_cache_full
+    }
+
     /// Dissects every frame sent; records what TCP sent per flow.
     fn check_sent(&mut self) {
         let frames: Vec<Vec<u8>> = self.sent.borrow_mut().drain(..).collect();
@@ -610,13 +721,13 @@ impl Harness {
                 Err(e) => panic!("skiff sent an undecodable frame ({e}): {out:02x?}"),
             };
             assert_eq!(f.ethernet.map(|e| e.src_addr), Some(OUR_MAC));
-            let v6 = match f.network {
-                frame::Network::Ipv4(_) => false,
-                frame::Network::Ipv6(_) => true,
+            let (v6, ecn) = match f.network {
+                frame::Network::Ipv4(ip) => (false, ip.ecn),
+                frame::Network::Ipv6(ip) => (true, ip.traffic_class & 3),
                 frame::Network::Arp(_) => continue,
             };
             match f.transport {
-                Some(frame::Transport::Tcp(repr)) => self.record(v6, &repr),
+                Some(frame::Transport::Tcp(repr)) => self.record(v6, ecn, &repr),
                 Some(frame::Transport::Invalid { protocol, error }) => {
                     panic!("skiff sent an invalid {protocol} payload ({error}): {out:02x?}")
                 }
@@ -625,11 +736,12 @@ impl Harness {
         }
     }
 
-    fn record(&mut self, v6: bool, repr: &TcpRepr<'_>) {
+    fn record(&mut self, v6: bool, ecn: u8, repr: &TcpRepr<'_>) {
         let seen = self
             .seen
             .entry((v6, repr.dst_port, repr.src_port))
             .or_default();
+        check_ecn(seen, ecn, repr);
         if repr.flags.contains(TcpFlags::RST) {
             // A RST answers the segment it resets (SEQ = its ACK): no ordering to check.
             return;
@@ -639,6 +751,16 @@ impl Harness {
             seen.iss = Some(repr.seq_number);
             seen.snd_end = None;
             seen.peer_ack = None;
+            seen.ecn_setup = false;
+        }
+        if syn {
+            let flags = repr.flags & (TcpFlags::ECE | TcpFlags::CWR);
+            if repr.flags.contains(TcpFlags::ACK) {
+                // We agreed as the passive side: an ECN-setup SYN-ACK.
+                seen.ecn_setup |= flags == TcpFlags::ECE;
+            } else {
+                seen.ecn_syn_sent = flags == TcpFlags::ECE | TcpFlags::CWR;
+            }
         }
         if let Some(iss) = seen.iss {
             assert!(
@@ -659,6 +781,41 @@ impl Harness {
         }
         seen.window = repr.window_len;
     }
+}
+
+/// RFC 3168 §6.1.1–§6.1.6 on a segment we sent in an IP packet with ECN field `ecn`,
+/// before `seen` records it: ECT(0) or Not-ECT, never ECT(1) or CE; ECT only on a
+/// connection whose handshake could have agreed ECN, and only on new data (never a SYN,
+/// RST, pure ACK, or a retransmission); CWR only on such a segment; ECE outside the
+/// handshake only once it could have been agreed; a SYN-ACK never carries CWR.
+fn check_ecn(seen: &Seen, ecn: u8, repr: &TcpRepr<'_>) {
+    assert!(
+        ecn == 0b00 || ecn == 0b10,
+        "IP ECN field {ecn:#04b} on {repr}"
+    );
+    let syn = repr.flags.contains(TcpFlags::SYN);
+    assert!(
+        !(syn && repr.flags.contains(TcpFlags::ACK | TcpFlags::CWR)),
+        "a SYN-ACK with CWR: {repr}"
+    );
+    if ecn != 0 {
+        assert!(seen.ecn_setup, "ECT without an ECN-setup handshake: {repr}");
+        let new = seen.snd_end.is_none_or(|end| repr.seq_number >= end);
+        assert!(
+            !syn && !repr.flags.contains(TcpFlags::RST) && !repr.payload.is_empty() && new,
+            "ECT on a segment that is not new data (sent up to {:?}): {repr}",
+            seen.snd_end
+        );
+    } else if !syn {
+        assert!(
+            !repr.flags.contains(TcpFlags::CWR),
+            "CWR on a Not-ECT segment: {repr}"
+        );
+    }
+    assert!(
+        syn || seen.ecn_setup || !repr.flags.contains(TcpFlags::ECE),
+        "ECE without an ECN-setup handshake: {repr}"
+    );
 }
 
 impl App {
@@ -691,16 +848,22 @@ fn window_len(w: u8) -> u16 {
 /// Up to four SACK blocks around the segment's ACK number: one byte gives their count
 /// (low 2 bits, plus one) and unit (bits 2-3: 536, 64, 1460 or 1 bytes); one byte per
 /// block gives its left edge (`>> 2`, in units from one below the ACK, so a D-SACK too)
-/// and length (low 2 bits, plus one, in units).
-fn sack_blocks(ack: SeqNumber, rest: &mut &[u8]) -> [Option<(u32, u32)>; 4] {
+/// and length (low 2 bits, plus one, in units). With bit 4 of the first byte the first
+/// block is a D-SACK (RFC 2883) wholly below `below` (the peer's previous ACK, or this
+/// one): it ends `b >> 2` units below it.
+fn sack_blocks(ack: SeqNumber, below: SeqNumber, rest: &mut &[u8]) -> [Option<(u32, u32)>; 4] {
     let s = take(rest);
     let unit = [536, 64, 1460, 1][usize::from((s >> 2) & 3)];
     let mut blocks = [None; 4];
-    for block in blocks.iter_mut().take(usize::from(s & 3) + 1) {
+    for (i, block) in blocks.iter_mut().take(usize::from(s & 3) + 1).enumerate() {
         let b = take(rest);
-        let left = off(ack, (i32::from(b >> 2) - 1) * unit);
-        let right = off(left, (i32::from(b & 3) + 1) * unit);
-        *block = Some((left.0, right.0));
+        let len = (i32::from(b & 3) + 1) * unit;
+        let left = if i == 0 && s & 0x10 != 0 {
+            off(below, -(i32::from(b >> 2) * unit) - len)
+        } else {
+            off(ack, (i32::from(b >> 2) - 1) * unit)
+        };
+        *block = Some((left.0, off(left, len).0));
     }
     blocks
 }
@@ -742,8 +905,9 @@ fn addrs(v6: bool) -> (IpAddress, IpAddress) {
     }
 }
 
-/// An Ethernet frame from the peer to us carrying an IP packet with `payload`.
-fn ip_frame(v6: bool, protocol: IpProtocol, hop_limit: u8, payload: &[u8]) -> Vec<u8> {
+/// An Ethernet frame from the peer to us carrying an IP packet with `payload`, its ECN
+/// field `ecn`.
+fn ip_frame(v6: bool, protocol: IpProtocol, hop_limit: u8, ecn: u8, payload: &[u8]) -> Vec<u8> {
     let packet = if v6 {
         let ip = Ipv6Repr {
             src_addr: PEER6,
@@ -751,7 +915,7 @@ fn ip_frame(v6: bool, protocol: IpProtocol, hop_limit: u8, payload: &[u8]) -> Ve
             next_header: protocol,
             payload_len: payload.len(),
             hop_limit,
-            traffic_class: 0,
+            traffic_class: ecn,
             flow_label: 0,
         };
         let mut packet = vec![0u8; IPV6_HEADER_LEN + payload.len()];
@@ -759,7 +923,10 @@ fn ip_frame(v6: bool, protocol: IpProtocol, hop_limit: u8, payload: &[u8]) -> Ve
         packet[IPV6_HEADER_LEN..].copy_from_slice(payload);
         packet
     } else {
-        let ip = Ipv4Repr::new(PEER4, US4, protocol, payload.len(), hop_limit);
+        let ip = Ipv4Repr {
+            ecn,
+            ..Ipv4Repr::new(PEER4, US4, protocol, payload.len(), hop_limit)
+        };
         let mut packet = vec![0u8; ip.buffer_len() + payload.len()];
         ip.emit(
             &mut Ipv4Packet::new_unchecked(&mut packet[..]),
