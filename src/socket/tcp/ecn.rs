@@ -80,12 +80,10 @@ impl Socket<'_> {
         };
     }
 
-    /// A passive open: agree when the SYN is an ECN-setup SYN (both ECE and CWR) and
-    /// the socket allows it.
+    /// A passive open: agree when the SYN is an ECN-setup SYN and the socket allows it.
     pub(super) fn ecn_on_syn(&mut self, repr: &TcpRepr<'_>) {
-        let setup = repr.flags.contains(TcpFlags::ECE | TcpFlags::CWR);
         self.ecn = EcnState {
-            on: setup && self.config.ecn != EcnMode::Off,
+            on: is_ecn_setup_syn(repr) && self.config.ecn != EcnMode::Off,
             ..EcnState::default()
         };
     }
@@ -99,8 +97,7 @@ impl Socket<'_> {
 
     /// A simultaneous open (our SYN crossed the peer's): agreed if both SYNs asked.
     pub(super) fn ecn_on_crossed_syn(&mut self, repr: &TcpRepr<'_>) {
-        let setup = repr.flags.contains(TcpFlags::ECE | TcpFlags::CWR);
-        self.ecn.on = self.ecn.requested && setup;
+        self.ecn.on = self.ecn.requested && is_ecn_setup_syn(repr);
     }
 
     /// §6.1.3, receiver: an acceptable segment arrived with IP ECN field `codepoint`.
@@ -137,7 +134,7 @@ impl Socket<'_> {
         let recovering = self.cc.in_recovery() || self.sack.in_recovery();
         if !recovering && self.state != State::SynReceived {
             let in_flight = self.snd_max.bytes_since(self.snd_una).unwrap_or(0);
-            self.cc.on_ecn_echo(in_flight);
+            self.cc.on_congestion_signal(in_flight);
             self.counters.ecn_reductions = self.counters.ecn_reductions.wrapping_add(1);
         }
         self.ecn.hold_until = Some(self.snd_max);
@@ -188,4 +185,9 @@ impl Socket<'_> {
             NOT_ECT
         }
     }
+}
+
+/// §6.1.1: an ECN-setup SYN carries both ECE and CWR.
+fn is_ecn_setup_syn(repr: &TcpRepr<'_>) -> bool {
+    repr.flags.contains(TcpFlags::ECE | TcpFlags::CWR)
 }

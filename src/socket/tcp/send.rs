@@ -99,7 +99,7 @@ impl Socket<'_> {
                 .tx_buffer
                 .get_allocated(plan.data_offset, plan.data_len);
             let (repr, edge) = self.segment_repr(now, &plan, payload);
-            let codepoint = self.ecn_codepoint(!plan.syn && self.is_new_data(&plan));
+            let codepoint = self.ecn_codepoint(self.is_new_data(&plan));
             let cwr = repr.flags.contains(TcpFlags::CWR);
             (emit(local.ip(), remote.ip(), codepoint, &repr), (edge, cwr))
         };
@@ -125,10 +125,14 @@ impl Socket<'_> {
         self.rst_pending.is_some() || self.plan_segment().is_some() || self.persist_unarmed()
     }
 
-    /// Whether `plan` carries data never sent before (not a retransmission, a probe or
-    /// a go-back-N resend after a timeout): what ECN marks ECT and CWR may ride on.
+    /// Whether `plan` carries data never sent before, outside a SYN (not a
+    /// retransmission, a probe or a go-back-N resend after a timeout): what ECN marks
+    /// ECT and CWR may ride on.
     fn is_new_data(&self, plan: &SegmentPlan) -> bool {
-        plan.data_len > 0 && plan.seq >= self.snd_max && plan.purpose != SegmentPurpose::Probe
+        !plan.syn
+            && plan.data_len > 0
+            && plan.seq >= self.snd_max
+            && plan.purpose != SegmentPurpose::Probe
     }
 
     /// The effective send MSS for data (MUST-16, B3.16): the peer's MSS and our path's,

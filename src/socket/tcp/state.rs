@@ -691,24 +691,17 @@ impl Socket<'_> {
         let room = self.rcv_wnd().saturating_sub(offset);
         let data = data.get(..room.min(data.len())).unwrap_or_default();
         let had_holes = !self.assembler.is_empty();
-        if offset == 0 && !had_holes {
-            // In order with nothing held out of order (the bulk receiver's every
-            // segment): straight into the ring, no assembler bookkeeping.
-            let written = self.rx_buffer.write_unallocated(0, data);
-            let contiguous = self.rx_buffer.enqueue_unallocated(written);
-            self.rcv_nxt += contiguous;
-            self.rcv_edge = self.rcv_edge.max(self.rcv_nxt);
-            match contiguous {
-                0 => self.ack_promptly(),
-                _ => self.schedule_ack(now, contiguous),
-            }
-            return;
-        }
         let written = self.rx_buffer.write_unallocated(offset, data);
-        if written > 0 && self.assembler.add(offset, written).is_err() {
-            self.counters.ooo_dropped = self.counters.ooo_dropped.wrapping_add(written as u64);
-        }
-        let contiguous = self.assembler.remove_front();
+        let contiguous = if offset == 0 && !had_holes {
+            // In order with nothing held out of order (the bulk receiver's every
+            // segment): all of it is contiguous, no assembler bookkeeping.
+            written
+        } else {
+            if written > 0 && self.assembler.add(offset, written).is_err() {
+                self.counters.ooo_dropped = self.counters.ooo_dropped.wrapping_add(written as u64);
+            }
+            self.assembler.remove_front()
+        };
         let contiguous = self.rx_buffer.enqueue_unallocated(contiguous);
         self.rcv_nxt += contiguous;
         self.rcv_edge = self.rcv_edge.max(self.rcv_nxt);

@@ -28,8 +28,8 @@
 //!   remembered until ACKs decide. A D-SACK of it, or a pure duplicate ACK once it is
 //!   acknowledged, says both copies arrived: no loss. A cumulative ACK beyond it
 //!   without such a sign says the probe alone repaired a loss: the congestion
-//!   controller makes its reduction (as on entering and leaving a recovery at once,
-//!   with cwnd as the flight), counted in `tlp_repairs`. A recovery or a timeout ends
+//!   controller makes its reduction (`on_congestion_signal`, with cwnd as the flight,
+//!   as for an ECN-Echo), counted in `tlp_repairs`. A recovery or a timeout ends
 //!   the wait (they make their own reduction).
 //! - Only one of the probe timer, the RACK reordering timer and the RTO is armed (see
 //!   `timer.rs`); a pending reordering timer takes precedence over the probe.
@@ -146,8 +146,7 @@ impl Socket<'_> {
             self.tlp_repair = None;
             if !self.sack.sends_by_scoreboard() {
                 let cwnd = self.cc.cwnd();
-                self.cc.on_sack_recovery(cwnd);
-                self.cc.on_recovery_exit();
+                self.cc.on_congestion_signal(cwnd);
                 self.counters.tlp_repairs = self.counters.tlp_repairs.wrapping_add(1);
             }
         }

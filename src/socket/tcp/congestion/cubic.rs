@@ -261,10 +261,10 @@ impl CongestionControl for Cubic {
         self.reno.enter_sack_recovery(Self::reduced(in_flight));
     }
 
-    fn on_ecn_echo(&mut self, in_flight: usize) {
+    fn on_congestion_signal(&mut self, in_flight: usize) {
         // RFC 9438 §4.6 treats ECN-Echo as a congestion event like a loss.
         self.on_congestion_event();
-        self.reno.reduce_for_ecn(Self::reduced(in_flight));
+        self.reno.reduce_without_recovery(Self::reduced(in_flight));
     }
 
     fn on_partial_ack(&mut self, newly_acked: usize) {

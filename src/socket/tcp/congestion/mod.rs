@@ -80,11 +80,12 @@ pub trait CongestionControl {
     /// Retransmission timeout: ssthresh from FlightSize (held on a repeated timeout), cwnd
     /// to one segment, fast recovery abandoned.
     fn on_rto(&mut self, in_flight: usize);
-    /// The peer echoed a Congestion Experienced mark (ECN-Echo, RFC 3168 §6.1.2),
-    /// outside loss recovery: ssthresh from FlightSize by the algorithm's own
-    /// reduction and `cwnd = ssthresh`, as for a loss but with nothing to resend and
-    /// no recovery entered. The socket calls it at most once per window of data.
-    fn on_ecn_echo(&mut self, in_flight: usize);
+    /// A congestion signal that needs nothing resent, outside loss recovery: an
+    /// ECN-Echo (RFC 3168 §6.1.2, at most once per window of data) or a loss the tail
+    /// loss probe alone repaired (RFC 8985 §7.4). ssthresh from `in_flight` by the
+    /// algorithm's own reduction and `cwnd = ssthresh`, as for a loss, with no
+    /// recovery entered.
+    fn on_congestion_signal(&mut self, in_flight: usize);
     /// In fast recovery (between a fast retransmit and its exit or a timeout).
     fn in_recovery(&self) -> bool;
     /// Bytes beyond cwnd the socket may have in flight after `dup_acks` duplicate ACKs,
@@ -178,8 +179,8 @@ impl CongestionControl for Congestion {
     fn on_rto(&mut self, in_flight: usize) {
         delegate!(self, cc => cc.on_rto(in_flight))
     }
-    fn on_ecn_echo(&mut self, in_flight: usize) {
-        delegate!(self, cc => cc.on_ecn_echo(in_flight))
+    fn on_congestion_signal(&mut self, in_flight: usize) {
+        delegate!(self, cc => cc.on_congestion_signal(in_flight))
     }
     fn in_recovery(&self) -> bool {
         delegate!(self, cc => cc.in_recovery())

@@ -134,9 +134,10 @@ impl NewReno {
         self.cwnd = self.ssthresh;
     }
 
-    /// Sets the window after an ECN-Echo, given the ssthresh the algorithm chose:
-    /// `cwnd = ssthresh` (RFC 3168 §6.1.2), outside any recovery.
-    pub(super) fn reduce_for_ecn(&mut self, ssthresh: usize) {
+    /// Sets the window after a congestion signal that needs no retransmission (an
+    /// ECN-Echo, a loss the probe alone repaired), given the ssthresh the algorithm
+    /// chose: `cwnd = ssthresh`, outside any recovery.
+    pub(super) fn reduce_without_recovery(&mut self, ssthresh: usize) {
         self.ssthresh = ssthresh.max(self.two_mss());
         self.cwnd = self.ssthresh;
         self.ca_acked = 0;
@@ -241,8 +242,8 @@ impl CongestionControl for NewReno {
         self.enter_loss(self.halved(in_flight));
     }
 
-    fn on_ecn_echo(&mut self, in_flight: usize) {
-        self.reduce_for_ecn(self.halved(in_flight));
+    fn on_congestion_signal(&mut self, in_flight: usize) {
+        self.reduce_without_recovery(self.halved(in_flight));
     }
 
     fn in_recovery(&self) -> bool {
