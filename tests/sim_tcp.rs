@@ -7,11 +7,11 @@
 
 #![cfg(feature = "sim")]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use skiff::iface::{Config, Interface};
+use skiff::iface::{Config, Counters, Interface};
 use skiff::sim::{App, LinkConfig, Network, SimDevice, StackNode, for_each_seed};
 use skiff::socket::SocketSet;
 use skiff::socket::tcp::{self, EcnMode, State, TcpCounters};
@@ -48,14 +48,19 @@ fn socket(ecn: EcnMode) -> tcp::Socket<'static> {
 const RX_BYTES: usize = 64 * 1024;
 const TX_BYTES: usize = 64 * 1024;
 
+thread_local! {
+    /// `Config::header_prediction` of both stacks of the runs on this thread.
+    static PREDICTION: Cell<bool> = const { Cell::new(true) };
+    /// Record the link's frames (for the differential test).
+    static CAPTURE: Cell<bool> = const { Cell::new(false) };
+}
+
 fn stack(n: u8, seed: u64, app: App) -> StackNode {
     let mut dev = SimDevice::new(1514, 256);
     let mac = EthernetAddress([0x02, 0, 0, 0, 0, n]);
-    let mut iface = Interface::new(
-        Config::new(mac, seed ^ u64::from(n)),
-        &mut dev,
-        Instant::ZERO,
-    );
+    let mut config = Config::new(mac, seed ^ u64::from(n));
+    config.header_prediction = PREDICTION.get();
+    let mut iface = Interface::new(config, &mut dev, Instant::ZERO);
     iface.add_ip_addr(format!("192.0.2.{n}/24").parse().unwrap());
     iface.add_ip_addr(format!("2001:db8::{n}/64").parse().unwrap());
     StackNode::new(iface, SocketSet::with_capacity(4, seed), app)
@@ -81,6 +86,10 @@ struct Side {
 struct Outcome {
     client: Side,
     server: Side,
+    /// The interfaces' counters at the end (client, server).
+    ifaces: [Counters; 2],
+    /// The link's frames, when `CAPTURE` is set.
+    capture: Vec<u8>,
 }
 
 /// One endpoint's application: send `len` bytes of its stream, read the peer's `len`,
@@ -222,7 +231,7 @@ fn run_with(
     let b = net.add_node(stack(2, seed, server_app));
     let l = net.connect(a, b, link);
     let replay = std::env::var("SKIFF_SEED").is_ok();
-    if replay {
+    if replay || CAPTURE.get() {
         net.link_mut(l).unwrap().enable_capture();
     }
     let o2 = out.clone();
@@ -230,7 +239,11 @@ fn run_with(
     if replay {
         let _ = net.write_captures("target");
     }
-    let outcome = std::mem::take(&mut *out.borrow_mut());
+    let mut outcome = std::mem::take(&mut *out.borrow_mut());
+    outcome.ifaces = [a, b].map(|n| net.node(n).unwrap().iface.counters().clone());
+    if CAPTURE.get() {
+        outcome.capture = net.link(l).unwrap().capture().unwrap_or_default().to_vec();
+    }
     (outcome, net)
 }
 
@@ -344,6 +357,56 @@ fn many_seeds(count: u64, loss_ppm: u32, len: usize) {
         let (o, _) = run(seed, lossy(loss_ppm), len, v6, BUDGET);
         check(&o, len)
     });
+}
+
+/// Header prediction (`Config::header_prediction`) is a shortcut, never a different
+/// decision: the same runs with it on and off put the same frames on the wire, byte for
+/// byte and at the same virtual instants, and end with the same counters (but the count
+/// of predicted segments), at every loss rate, over IPv4 and IPv6.
+fn prediction_changes_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize) {
+    let mut predicted = 0;
+    for seed in 0..seeds {
+        let v6 = seed % 2 == 1;
+        let mut runs = [true, false].map(|on| {
+            PREDICTION.set(on);
+            CAPTURE.set(true);
+            let (o, _) = run(seed, lossy(loss_ppm), len, v6, BUDGET);
+            PREDICTION.set(true);
+            CAPTURE.set(false);
+            o
+        });
+        let [with, without] = &mut runs;
+        check(with, len).unwrap_or_else(|e| panic!("seed {seed}, prediction on: {e}"));
+        assert!(!with.capture.is_empty());
+        assert!(
+            with.capture == without.capture,
+            "seed {seed} ({loss_ppm} ppm, v6 {v6}): the frames differ with prediction on"
+        );
+        for (on, off) in with.ifaces.iter_mut().zip(&without.ifaces) {
+            assert_eq!(off.rx_predicted, 0);
+            predicted += on.rx_predicted;
+            on.rx_predicted = 0;
+            assert_eq!(on, off, "seed {seed}: the interface counters differ");
+        }
+        for (on, off) in [(&with.client, &without.client), (&with.server, &without.server)] {
+            assert_eq!(on.counters, off.counters, "seed {seed}: the TCP counters differ");
+        }
+    }
+    // The comparison means something only if the shortcut was taken.
+    assert!(predicted > 0, "no segment was predicted");
+}
+
+#[test]
+fn header_prediction_changes_no_frame_over_a_clean_link() {
+    prediction_changes_nothing_on_the_wire(8, 0, 64 * 1024);
+    prediction_changes_nothing_on_the_wire(8, 0, 256 * 1024);
+}
+
+#[test]
+fn header_prediction_changes_no_frame_under_loss_reordering_and_corruption() {
+    for loss_ppm in [10_000, 50_000, 200_000] {
+        prediction_changes_nothing_on_the_wire(12, loss_ppm, 64 * 1024);
+    }
 }
 
 #[test]

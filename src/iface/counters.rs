@@ -160,6 +160,9 @@ counters! {
     "tcp" tcp_bad_checksum,
     /// TCP segments delivered to a socket.
     "tcp" tcp_rx,
+    /// Of those, segments that header prediction recognised and delivered without the
+    /// general parsers and demux (`Config::header_prediction`).
+    "tcp" rx_predicted,
     /// TCP segments sent by sockets.
     "tcp" tcp_tx,
     /// TCP segments for which no socket exists.

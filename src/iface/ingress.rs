@@ -25,6 +25,9 @@ impl Interface<'_> {
         frame: &[u8],
         sockets: &mut SocketSet<'_>,
     ) {
+        if self.inner.rx_hint.is_some() && self.process_predicted(now, frame, sockets) {
+            return;
+        }
         match self.inner.medium() {
             Medium::Ip => self.process_ip(now, frame, LinkCast::Unicast, sockets),
             Medium::Ethernet => self.process_ethernet(now, frame, sockets),
@@ -677,9 +680,8 @@ impl InterfaceInner<'_> {
                         sockets.lookup(&DemuxKey::TcpListen(IpListenEndpoint::from(local.port())))
                     })
             };
-            let mut handle = sockets
-                .lookup(&DemuxKey::TcpConnection { local, remote })
-                .or_else(|| listener(sockets));
+            let connection = sockets.lookup(&DemuxKey::TcpConnection { local, remote });
+            let mut handle = connection.or_else(|| listener(sockets));
             let mut neighbors = neighbors;
             // At most two rounds: a SYN that ended TIME-WAIT (SHLD-4) goes on to a
             // listener, which is never in TIME-WAIT.
@@ -690,27 +692,19 @@ impl InterfaceInner<'_> {
                 let Socket::Tcp(tcp) = &mut *socket else {
                     break;
                 };
-                self.counters.tcp_rx += 1;
-                let cx = crate::socket::tcp::TcpContext {
-                    ecn: ip.ecn(),
-                    ..self.tcp_context(now, Some(src))
-                };
-                let unacked = tcp.send_queue();
-                let time_wait = tcp.state() == crate::socket::tcp::State::TimeWait;
-                let reply = tcp.process(&cx, src, dst, &repr);
-                self.prompt_answer |= tcp.owes_prompt_ack();
-                // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and
-                // confirms the peer as a reachable neighbour, so that a bulk
-                // transfer is not held up by probes that a lossy link may lose.
-                if tcp.send_queue() < unacked {
-                    if let Some(neighbors) = neighbors.as_deref_mut() {
-                        neighbors.confirm_reachable(src, now);
-                    }
+                let ecn = ip.ecn();
+                let reopened =
+                    self.deliver_tcp(now, neighbors.as_deref_mut(), tcp, (src, dst, ecn), &repr);
+                // The next segments of this connection are likely to look like this
+                // one: predict them (`predict.rs`; the demux key it checks goes with
+                // the connection's end).
+                if self.config.header_prediction && connection == Some(h) && !reopened {
+                    self.rx_hint = Some(super::predict::RxHint {
+                        index: h.index(),
+                        local,
+                        remote,
+                    });
                 }
-                if let Some(reply) = reply {
-                    self.send_tcp_reply(dst, src, &reply);
-                }
-                let reopened = time_wait && tcp.state() == crate::socket::tcp::State::Closed;
                 // Dropping the guard removes the closed connection's demux key.
                 drop(socket);
                 if !reopened {
@@ -727,6 +721,41 @@ impl InterfaceInner<'_> {
         let rst = crate::socket::tcp::rst_reply(&repr);
         self.send_tcp_reply(dst, src, &rst);
         self.counters.tcp_tx_rst += 1;
+    }
+
+    /// One segment into the TCP socket the demux chose (by the general path or by
+    /// header prediction), with the IP ECN field `ecn`; the socket's immediate reply
+    /// becomes the pending reply. `true` when a SYN ended the socket's TIME-WAIT
+    /// (SHLD-4): the segment then goes on to a listener.
+    pub(super) fn deliver_tcp(
+        &mut self,
+        now: Instant,
+        neighbors: Option<&mut NeighborCache<'_>>,
+        tcp: &mut crate::socket::tcp::Socket<'_>,
+        (src, dst, ecn): (IpAddress, IpAddress, u8),
+        repr: &TcpRepr<'_>,
+    ) -> bool {
+        self.counters.tcp_rx += 1;
+        let cx = crate::socket::tcp::TcpContext {
+            ecn,
+            ..self.tcp_context(now, Some(src))
+        };
+        let unacked = tcp.send_queue();
+        let time_wait = tcp.state() == crate::socket::tcp::State::TimeWait;
+        let reply = tcp.process(&cx, src, dst, repr);
+        self.prompt_answer |= tcp.owes_prompt_ack();
+        // RFC 4861 §7.3.1 (C9.9): an ACK of new data is forward progress and confirms
+        // the peer as a reachable neighbour, so that a bulk transfer is not held up by
+        // probes that a lossy link may lose.
+        if tcp.send_queue() < unacked {
+            if let Some(neighbors) = neighbors {
+                neighbors.confirm_reachable(src, now);
+            }
+        }
+        if let Some(reply) = reply {
+            self.send_tcp_reply(dst, src, &reply);
+        }
+        time_wait && tcp.state() == crate::socket::tcp::State::Closed
     }
 
     /// Builds an immediate TCP reply (RST, challenge ACK) from `src` to `dst` as the

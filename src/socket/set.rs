@@ -47,12 +47,15 @@ pub enum DemuxKey {
 }
 
 impl DemuxKey {
+    /// The per-kind count index of [`DemuxKey::Raw`].
+    const RAW_KIND: usize = 2;
+
     /// Which variant, as an index into per-kind counts.
     fn kind(&self) -> usize {
         match self {
             DemuxKey::Udp(_) => 0,
             DemuxKey::IcmpIdent(_) => 1,
-            DemuxKey::Raw { .. } => 2,
+            DemuxKey::Raw { .. } => Self::RAW_KIND,
             DemuxKey::TcpListen(_) => 3,
             DemuxKey::TcpConnection { .. } => 4,
         }
@@ -373,6 +376,16 @@ impl<'a, T: Indexed> Set<'a, T> {
             index: index as u32,
             generation: self.slots[index].generation,
         })
+    }
+
+    /// The demux key registered for slot `index`, if any.
+    pub(crate) fn key_at(&self, index: usize) -> Option<DemuxKey> {
+        self.table.entries.get(index)?.key
+    }
+
+    /// Whether any socket is registered under a raw-socket key.
+    pub(crate) fn has_raw_keys(&self) -> bool {
+        self.table.keys_per_kind[DemuxKey::RAW_KIND] > 0
     }
 
     /// Lends a socket by slot number for the interface, which resyncs it afterwards.

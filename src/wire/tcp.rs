@@ -12,6 +12,7 @@ use crate::wire::{
 
 mod option;
 pub use self::option::{TCP_MAX_OPTIONS_LEN, TcpOption, TcpOptionsIter, TcpTimestampRepr};
+pub(crate) use self::option::aligned_timestamp;
 
 mod field {
     use crate::wire::Field;

@@ -251,7 +251,7 @@ const ALIGNED_TIMESTAMP_PREFIX: [u8; 4] =
     [kind::NO_OPERATION, kind::NO_OPERATION, kind::TIMESTAMP, 10];
 
 /// The timestamps of an option area that is exactly NOP, NOP, timestamps.
-fn aligned_timestamp(options: &[u8]) -> Option<TcpTimestampRepr> {
+pub(crate) fn aligned_timestamp(options: &[u8]) -> Option<TcpTimestampRepr> {
     let (prefix, values) = options.split_first_chunk::<4>()?;
     if *prefix != ALIGNED_TIMESTAMP_PREFIX {
         return None;
