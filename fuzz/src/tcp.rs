@@ -138,6 +138,8 @@ struct Harness {
     iface: Interface<'static>,
     device: FuzzDevice,
     sent: Rc<RefCell<Vec<Vec<u8>>>>,
+    /// Every frame sent, in order (for the comparison with prediction off).
+    transcript: Vec<Vec<u8>>,
     sockets: SocketSet<'static>,
     handles: [SocketHandle; SOCKETS],
     apps: [App; SOCKETS],
@@ -153,12 +155,39 @@ struct Harness {
     next_port: u16,
 }
 
-/// The target body.
+/// The target body. The script runs twice, with header prediction on and off
+/// (`Config::header_prediction`): the stack must send the very same frames and end with
+/// the same counters (header prediction is a shortcut, never a different decision).
 pub fn tcp_conversation(data: &[u8]) {
+    let with = converse(data, true);
+    let without = converse(data, false);
+    assert!(
+        with.frames == without.frames,
+        "header prediction changed the frames sent"
+    );
+    let mut counters = with.counters;
+    assert_eq!(without.counters.rx_predicted, 0);
+    counters.rx_predicted = 0;
+    assert_eq!(counters, without.counters, "header prediction changed the counters");
+    assert_eq!(with.tcp, without.tcp, "header prediction changed the TCP counters");
+}
+
+/// What one run of a script left behind.
+struct Transcript {
+    frames: Vec<Vec<u8>>,
+    counters: skiff::iface::Counters,
+    tcp: Vec<tcp::TcpCounters>,
+}
+
+fn converse(data: &[u8], prediction: bool) -> Transcript {
     let Some((&cfg, mut rest)) = data.split_first() else {
-        return;
+        return Transcript {
+            frames: Vec::new(),
+            counters: Default::default(),
+            tcp: Vec::new(),
+        };
     };
-    let mut h = Harness::new(cfg);
+    let mut h = Harness::new(cfg, prediction);
     let mut ops = 0;
     while let Some((&tag, tail)) = rest.split_first() {
         if ops == 256 {
@@ -198,6 +227,19 @@ pub fn tcp_conversation(data: &[u8]) {
     // Let every timer fire: retransmissions, user timeouts, TIME-WAIT.
     for _ in 0..12 {
         h.step(Duration::from_secs(30));
+    }
+    let tcp = h
+        .sockets
+        .iter()
+        .filter_map(|(_, s)| match s {
+            skiff::socket::Socket::Tcp(t) => Some(t.counters()),
+            _ => None,
+        })
+        .collect();
+    Transcript {
+        frames: core::mem::take(&mut h.transcript),
+        counters: h.iface.counters().clone(),
+        tcp,
     }
 }
 
@@ -241,13 +283,14 @@ fn tcp_config(cfg: u8, ecn: EcnMode) -> TcpConfig {
 }
 
 impl Harness {
-    fn new(cfg: u8) -> Harness {
+    fn new(cfg: u8, prediction: bool) -> Harness {
         let sent = Rc::new(RefCell::new(Vec::new()));
         let mut device = FuzzDevice {
             rx: VecDeque::new(),
             sent: sent.clone(),
         };
-        let config = Config::new(OUR_MAC, 0x7cf);
+        let mut config = Config::new(OUR_MAC, 0x7cf);
+        config.header_prediction = prediction;
         let mut iface = Interface::new(config, &mut device, Instant::ZERO);
         iface.add_ip_addr("192.0.2.1/24".parse().expect("valid literal"));
         iface.add_ip_addr("2001:db8::1/64".parse().expect("valid literal"));
@@ -285,6 +328,7 @@ impl Harness {
             iface,
             device,
             sent,
+            transcript: Vec::new(),
             sockets,
             handles,
             apps: Default::default(),
@@ -715,6 +759,7 @@ impl Harness {
     /// Dissects every frame sent; records what TCP sent per flow.
     fn check_sent(&mut self) {
         let frames: Vec<Vec<u8>> = self.sent.borrow_mut().drain(..).collect();
+        self.transcript.extend(frames.iter().cloned());
         for out in frames {
             let f = match frame::dissect_ethernet(&out, &ChecksumCapabilities::default()) {
                 Ok(f) => f,

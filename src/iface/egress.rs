@@ -695,7 +695,7 @@ impl Interface<'_> {
         // PER_SOCKET_BURST packets, so one busy socket cannot starve the rest.
         const PER_SOCKET_BURST: usize = 64;
         let mut budget = sockets.capacity().max(1);
-        'sockets: while budget > 0 {
+        while budget > 0 {
             budget -= 1;
             let Some(index) = sockets.pop_ready().or_else(|| sockets.pop_expired(now)) else {
                 break;
@@ -704,65 +704,70 @@ impl Interface<'_> {
             // not ask it again on every resync.
             let marked = sockets.begin_dispatch(index);
             let mut more = false;
-            for _ in 0..PER_SOCKET_BURST {
-                let Some(mut socket) = sockets.slot_mut(index) else {
-                    more = false;
-                    break;
-                };
-                let Interface {
-                    inner, neighbors, ..
-                } = &mut *self;
-                // `Some(sent)`: a TCP socket said whether a segment went out, which is
-                // the answer to "more?" below without planning the next one twice.
-                let mut tcp_sent = None;
-                let result = match &mut *socket {
-                    Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
-                        inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
-                    }),
-                    Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
-                        inner.dispatch_icmp(neighbors, device, now, remote, message)
-                    }),
-                    Socket::Raw(raw) => raw.dispatch(now, |packet| {
-                        inner.dispatch_raw(neighbors, device, now, packet)
-                    }),
-                    Socket::Tcp(tcp) => {
-                        let remote = tcp.remote_endpoint().map(|r| r.ip());
-                        let cx = inner.tcp_context(now, remote);
-                        let dscp = tcp.config().dscp;
-                        let result = tcp.dispatch(&cx, |src, dst, ecn, repr| {
-                            let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
-                            inner.dispatch_tcp(neighbors, device, now, (src, dst, tos), repr)
-                        });
-                        if tcp.take_negative_advice() {
-                            inner.reverify_next_hop(neighbors, device, now, remote);
+            let mut exhausted = false;
+            // One guard for the whole burst: the set re-reads the socket's key, wish to
+            // send and deadline once, when it is dropped after the last packet (the
+            // socket's mark keeps it off the ready list meanwhile).
+            if let Some(mut socket) = sockets.slot_mut(index) {
+                for _ in 0..PER_SOCKET_BURST {
+                    let Interface {
+                        inner, neighbors, ..
+                    } = &mut *self;
+                    // `Some(sent)`: a TCP socket said whether a segment went out, which
+                    // is the answer to "more?" below without planning the next one twice.
+                    let mut tcp_sent = None;
+                    let result = match &mut *socket {
+                        Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
+                            inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
+                        }),
+                        Socket::Icmp(icmp) => icmp.dispatch(now, |remote, message| {
+                            inner.dispatch_icmp(neighbors, device, now, remote, message)
+                        }),
+                        Socket::Raw(raw) => raw.dispatch(now, |packet| {
+                            inner.dispatch_raw(neighbors, device, now, packet)
+                        }),
+                        Socket::Tcp(tcp) => {
+                            let remote = tcp.remote_endpoint().map(|r| r.ip());
+                            let cx = inner.tcp_context(now, remote);
+                            let dscp = tcp.config().dscp;
+                            let result = tcp.dispatch(&cx, |src, dst, ecn, repr| {
+                                let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
+                                inner.dispatch_tcp(neighbors, device, now, (src, dst, tos), repr)
+                            });
+                            if tcp.take_negative_advice() {
+                                inner.reverify_next_hop(neighbors, device, now, remote);
+                            }
+                            tcp_sent = Some(result != Ok(false));
+                            result.map(|_| ())
                         }
-                        tcp_sent = Some(result != Ok(false));
-                        result.map(|_| ())
+                    };
+                    // A TCP socket that sent a segment is asked again by the next round
+                    // (its next dispatch plans the next segment once); one that sent
+                    // nothing has nothing due.
+                    more = match tcp_sent {
+                        Some(sent) => sent,
+                        None => crate::socket::Indexed::wants_dispatch(&*socket),
+                    };
+                    match result {
+                        Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
+                        Err(DispatchError::Exhausted) => {
+                            // Still wanting to send, it waits on the ready list.
+                            exhausted = true;
+                            break;
+                        }
                     }
-                };
-                // A TCP socket that sent a segment is asked again by the next round (its
-                // next dispatch plans the next segment once); one that sent nothing has
-                // nothing due.
-                more = match tcp_sent {
-                    Some(sent) => sent,
-                    None => crate::socket::Indexed::wants_dispatch(&*socket),
-                };
+                    if !more {
+                        break;
+                    }
+                }
                 // Dropping the guard resyncs the socket's key and timer.
                 drop(socket);
-                match result {
-                    Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
-                    Err(DispatchError::Exhausted) => {
-                        // Still wanting to send, it waits on the ready list.
-                        sockets.end_dispatch(index, marked, more);
-                        break 'sockets;
-                    }
-                }
-                if !more {
-                    break;
-                }
             }
             // Back on the ready list (at the tail) if its burst ran out with more to send.
             sockets.end_dispatch(index, marked, more);
+            if exhausted {
+                break;
+            }
         }
         sent_any
     }
