@@ -388,8 +388,14 @@ fn prediction_changes_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize)
             on.rx_predicted = 0;
             assert_eq!(on, off, "seed {seed}: the interface counters differ");
         }
-        for (on, off) in [(&with.client, &without.client), (&with.server, &without.server)] {
-            assert_eq!(on.counters, off.counters, "seed {seed}: the TCP counters differ");
+        for (on, off) in [
+            (&with.client, &without.client),
+            (&with.server, &without.server),
+        ] {
+            assert_eq!(
+                on.counters, off.counters,
+                "seed {seed}: the TCP counters differ"
+            );
         }
     }
     // The comparison means something only if the shortcut was taken.

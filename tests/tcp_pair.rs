@@ -12,8 +12,32 @@ fn pair() -> (Host, Host) {
     (Host::new(a, 1, 11), Host::new(b, 2, 22))
 }
 
-fn transfer(server_addr: &str, client_addr: &str) {
+/// What the server's interface saw of a transfer.
+struct Seen {
+    tcp_rx: u64,
+    predicted: u64,
+    /// TCP packets its raw socket received, if it had one.
+    raw: Option<usize>,
+}
+
+fn transfer(server_addr: &str, client_addr: &str) -> Seen {
+    transfer_with(server_addr, client_addr, false)
+}
+
+/// A transfer each way and the close; with `raw_tap`, the server also has a raw socket
+/// for TCP of the server's IP version open throughout.
+fn transfer_with(server_addr: &str, client_addr: &str, raw_tap: bool) -> Seen {
     let (mut a, mut b) = pair();
+    let ipv6 = server_addr.starts_with('[');
+    let raw = raw_tap.then(|| {
+        let raw = skiff::socket::raw::Socket::with_capacity(
+            ipv6,
+            skiff::wire::IpProtocol::Tcp,
+            4096,
+            8 << 20,
+        );
+        b.sockets.add_socket(raw).unwrap()
+    });
     let mut server = tcp::Socket::with_capacity(64 * 1024, 64 * 1024);
     server.listen(80).unwrap();
     let hs = b.sockets.add_socket(server).unwrap();
@@ -29,6 +53,7 @@ fn transfer(server_addr: &str, client_addr: &str) {
     let (mut up_sent, mut down_sent) = (0, 0);
     let (mut up_got, mut down_got) = (Vec::new(), Vec::new());
     let mut now = Instant::ZERO;
+    let mut raw_seen = 0;
     for _ in 0..20_000 {
         run(&mut a, &mut b, &mut now, 1, Duration::from_micros(100));
         {
@@ -66,6 +91,15 @@ fn transfer(server_addr: &str, client_addr: &str) {
                 s.close().unwrap();
             }
         }
+        if let Some(h) = raw {
+            let mut r = b
+                .sockets
+                .get_mut_as::<skiff::socket::raw::Socket>(h)
+                .unwrap();
+            while r.recv().is_ok() {
+                raw_seen += 1;
+            }
+        }
         let client_state = a.sockets.get_as::<tcp::Socket>(hc).unwrap().state();
         let server_state = b.sockets.get_as::<tcp::Socket>(hs).unwrap().state();
         if client_state == State::TimeWait && server_state == State::Closed {
@@ -88,16 +122,50 @@ fn transfer(server_addr: &str, client_addr: &str) {
         State::Closed
     );
     assert!(a.iface.counters().tcp_tx > 0 && b.iface.counters().tcp_rx > 0);
+    let c = b.iface.counters();
+    Seen {
+        tcp_rx: c.tcp_rx,
+        predicted: c.rx_predicted,
+        raw: raw.map(|_| raw_seen),
+    }
 }
 
 #[test]
 fn tcp_over_ipv4_transfers_both_ways_and_closes_through_the_interface() {
-    transfer("192.0.2.2:80", "192.0.2.1:40000");
+    let seen = transfer("192.0.2.2:80", "192.0.2.1:40000");
+    // Header prediction took the bulk of the segments (all but the handshake, the
+    // close and a connection's first segment).
+    assert!(
+        seen.predicted * 10 > seen.tcp_rx * 9,
+        "{} of {}",
+        seen.predicted,
+        seen.tcp_rx
+    );
 }
 
 #[test]
 fn tcp_over_ipv6_transfers_both_ways_and_closes_through_the_interface() {
-    transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
+    let seen = transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
+    assert!(
+        seen.predicted * 10 > seen.tcp_rx * 9,
+        "{} of {}",
+        seen.predicted,
+        seen.tcp_rx
+    );
+}
+
+/// A raw socket for TCP sees every TCP packet, so header prediction, which would skip
+/// it, stands aside while one is open.
+#[test]
+fn with_a_raw_tcp_socket_open_every_segment_reaches_it_and_none_is_predicted() {
+    for (server, client) in [
+        ("192.0.2.2:80", "192.0.2.1:40000"),
+        ("[2001:db8::2]:80", "[2001:db8::1]:40000"),
+    ] {
+        let seen = transfer_with(server, client, true);
+        assert_eq!(seen.predicted, 0);
+        assert_eq!(seen.raw, Some(seen.tcp_rx as usize));
+    }
 }
 
 /// SHLD-19 with MUST-59: a bulk receiver sends at most one ACK per two full-sized

@@ -168,8 +168,14 @@ pub fn tcp_conversation(data: &[u8]) {
     let mut counters = with.counters;
     assert_eq!(without.counters.rx_predicted, 0);
     counters.rx_predicted = 0;
-    assert_eq!(counters, without.counters, "header prediction changed the counters");
-    assert_eq!(with.tcp, without.tcp, "header prediction changed the TCP counters");
+    assert_eq!(
+        counters, without.counters,
+        "header prediction changed the counters"
+    );
+    assert_eq!(
+        with.tcp, without.tcp,
+        "header prediction changed the TCP counters"
+    );
 }
 
 /// What one run of a script left behind.

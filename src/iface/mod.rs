@@ -14,8 +14,8 @@ mod counters;
 mod egress;
 mod icmp;
 mod ingress;
-mod predict;
 pub mod neighbor;
+mod predict;
 pub mod reassembly;
 mod route;
 

@@ -11,8 +11,8 @@ use crate::wire::{
 };
 
 mod option;
-pub use self::option::{TCP_MAX_OPTIONS_LEN, TcpOption, TcpOptionsIter, TcpTimestampRepr};
 pub(crate) use self::option::aligned_timestamp;
+pub use self::option::{TCP_MAX_OPTIONS_LEN, TcpOption, TcpOptionsIter, TcpTimestampRepr};
 
 mod field {
     use crate::wire::Field;
