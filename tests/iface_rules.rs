@@ -1487,3 +1487,62 @@ fn one_poll_takes_at_most_the_frame_budget() {
     silent(&s.poll());
     assert_eq!(s.counters().rx_frames, 20);
 }
+
+/// The ARP request a frame is, for `target`, or a panic.
+fn arp_request_for(frame: &[u8]) -> Ipv4Address {
+    match arp_of(frame).1 {
+        ArpRepr::EthernetIpv4 {
+            operation: ArpOperation::Request,
+            target_protocol_addr,
+            ..
+        } => target_protocol_addr,
+        other => panic!("not an ARP request: {other:?}"),
+    }
+}
+
+#[test]
+fn a_changed_route_or_address_takes_effect_for_the_next_datagram_to_the_same_destination() {
+    // C3.6 and the route table: the interface remembers where its last destination's
+    // packets go, and must forget it when the routes or its addresses change.
+    let mut s = Script::new();
+    s.iface
+        .routes_mut()
+        .add_default_ipv4_route(v4(254))
+        .unwrap();
+    let h = s.udp_socket(5000);
+    let far = "198.51.100.7:9";
+    s.udp_send(h, b"one", far);
+    let out = s.poll();
+    assert_eq!(
+        arp_request_for(&out[0]),
+        v4(254),
+        "first via the first gateway"
+    );
+    s.iface.routes_mut().clear();
+    s.iface
+        .routes_mut()
+        .add_default_ipv4_route(v4(253))
+        .unwrap();
+    s.udp_send(h, b"two", far);
+    let out = s.advance(SECOND * 2);
+    assert!(
+        out.iter().any(|f| arp_request_for(f) == v4(253)),
+        "the new gateway is resolved"
+    );
+    // The destination's subnet becomes ours: it is reached directly, not through a gateway.
+    assert!(s.iface.add_ip_addr("198.51.100.1/24".parse().unwrap()));
+    s.udp_send(h, b"three", far);
+    let out = s.advance(SECOND * 2);
+    assert!(
+        out.iter()
+            .any(|f| arp_request_for(f) == Ipv4Address::new(198, 51, 100, 7)),
+        "on-link now"
+    );
+    // And with the route gone and the subnet removed, nothing routes it.
+    s.iface.routes_mut().clear();
+    assert!(s.iface.remove_ip_addr(&"198.51.100.1/24".parse().unwrap()));
+    let before = s.counters().tx_no_route;
+    s.udp_send(h, b"four", far);
+    s.advance(SECOND * 2);
+    assert_eq!(s.counters().tx_no_route, before + 1);
+}

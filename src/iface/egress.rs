@@ -23,6 +23,15 @@ enum LinkDst {
     Pending { next_hop: IpAddress, solicit: bool },
 }
 
+/// Where packets to a destination go on an Ethernet link, before the neighbour cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hop {
+    /// A broadcast or multicast MAC address.
+    Link(EthernetAddress),
+    /// This neighbour: the destination itself or the gateway towards it.
+    Neighbor(IpAddress),
+}
+
 impl InterfaceInner<'_> {
     /// An IP header for a reply or error from `src` to `dst`, or `None` if the versions
     /// differ.
@@ -90,25 +99,19 @@ impl InterfaceInner<'_> {
         if self.medium() == Medium::Ip {
             return Ok(LinkDst::None);
         }
-        match dst {
-            IpAddress::V4(a) if self.is_broadcast_v4(a) => {
-                return Ok(LinkDst::Mac(EthernetAddress::BROADCAST));
+        // A flow sends run after run to one destination: where it goes is remembered
+        // until the addresses or routes change (the neighbour cache is asked every time).
+        let hop = match self.next_hop_cache {
+            Some((cached, hop)) if cached == dst => hop,
+            _ => {
+                let hop = self.resolve_hop(dst)?;
+                self.next_hop_cache = Some((dst, hop));
+                hop
             }
-            IpAddress::V4(a) if a.is_multicast() => {
-                return EthernetAddress::from_ipv4_multicast(a)
-                    .map(LinkDst::Mac)
-                    .ok_or(DispatchError::Dropped);
-            }
-            IpAddress::V6(a) if a.is_multicast() => {
-                return EthernetAddress::from_ipv6_multicast(a)
-                    .map(LinkDst::Mac)
-                    .ok_or(DispatchError::Dropped);
-            }
-            _ => {}
-        }
-        let Some(next_hop) = self.next_hop(dst) else {
-            self.counters.tx_no_route += 1;
-            return Err(DispatchError::Dropped);
+        };
+        let next_hop = match hop {
+            Hop::Link(mac) => return Ok(LinkDst::Mac(mac)),
+            Hop::Neighbor(next_hop) => next_hop,
         };
         match neighbors.lookup(next_hop, now) {
             NeighborLookup::Found(mac) => Ok(LinkDst::Mac(mac)),
@@ -124,6 +127,29 @@ impl InterfaceInner<'_> {
                 self.counters.tx_no_route += 1;
                 Err(DispatchError::Dropped)
             }
+        }
+    }
+
+    /// Where a packet to `dst` goes on an Ethernet link: a broadcast or multicast MAC,
+    /// or the neighbour (itself or a gateway) whose MAC the neighbour cache knows.
+    fn resolve_hop(&mut self, dst: IpAddress) -> Result<Hop, DispatchError> {
+        match dst {
+            IpAddress::V4(a) if self.is_broadcast_v4(a) => {
+                Ok(Hop::Link(EthernetAddress::BROADCAST))
+            }
+            IpAddress::V4(a) if a.is_multicast() => EthernetAddress::from_ipv4_multicast(a)
+                .map(Hop::Link)
+                .ok_or(DispatchError::Dropped),
+            IpAddress::V6(a) if a.is_multicast() => EthernetAddress::from_ipv6_multicast(a)
+                .map(Hop::Link)
+                .ok_or(DispatchError::Dropped),
+            _ => match self.next_hop(dst) {
+                Some(next_hop) => Ok(Hop::Neighbor(next_hop)),
+                None => {
+                    self.counters.tx_no_route += 1;
+                    Err(DispatchError::Dropped)
+                }
+            },
         }
     }
 

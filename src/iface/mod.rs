@@ -195,6 +195,9 @@ struct InterfaceInner<'a> {
     prompt_answer: bool,
     /// The connection header prediction expects the next frame for (`predict.rs`).
     rx_hint: Option<predict::RxHint>,
+    /// The last destination sent to and where its packets go (`egress.rs`); cleared
+    /// when addresses or routes change.
+    next_hop_cache: Option<(IpAddress, egress::Hop)>,
 }
 
 /// A network interface: one device's worth of addresses, neighbours and policy.
@@ -304,6 +307,7 @@ impl<'a> InterfaceInner<'a> {
             counters: Counters::default(),
             prompt_answer: false,
             rx_hint: None,
+            next_hop_cache: None,
         }
     }
 }
@@ -321,8 +325,9 @@ impl<'a> Interface<'a> {
 
     /// Adds an address; `false` if all [`MAX_IP_ADDRS`] slots are taken or it is there.
     pub fn add_ip_addr(&mut self, cidr: IpCidr) -> bool {
-        // What is ours or a broadcast changes: the prediction re-learns from the general path.
+        // What is ours, on-link or a broadcast changes: forget what depended on it.
         self.inner.rx_hint = None;
+        self.inner.next_hop_cache = None;
         if self.inner.ip_addrs.iter().flatten().any(|c| *c == cidr) {
             return false;
         }
@@ -338,6 +343,7 @@ impl<'a> Interface<'a> {
     /// Removes an address; `false` if it was not there.
     pub fn remove_ip_addr(&mut self, cidr: &IpCidr) -> bool {
         self.inner.rx_hint = None;
+        self.inner.next_hop_cache = None;
         match self
             .inner
             .ip_addrs
@@ -364,6 +370,7 @@ impl<'a> Interface<'a> {
 
     /// The routing table, to add or remove routes.
     pub fn routes_mut(&mut self) -> &mut Routes {
+        self.inner.next_hop_cache = None;
         &mut self.inner.routes
     }
 
