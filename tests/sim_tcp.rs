@@ -49,8 +49,9 @@ const RX_BYTES: usize = 64 * 1024;
 const TX_BYTES: usize = 64 * 1024;
 
 thread_local! {
-    /// `Config::header_prediction` of both stacks of the runs on this thread.
-    static PREDICTION: Cell<bool> = const { Cell::new(true) };
+    /// `Config::header_prediction` and `Config::fast_send` of both stacks of the runs
+    /// on this thread.
+    static FAST_PATHS: Cell<bool> = const { Cell::new(true) };
     /// Record the link's frames (for the differential test).
     static CAPTURE: Cell<bool> = const { Cell::new(false) };
 }
@@ -59,7 +60,8 @@ fn stack(n: u8, seed: u64, app: App) -> StackNode {
     let mut dev = SimDevice::new(1514, 256);
     let mac = EthernetAddress([0x02, 0, 0, 0, 0, n]);
     let mut config = Config::new(mac, seed ^ u64::from(n));
-    config.header_prediction = PREDICTION.get();
+    config.header_prediction = FAST_PATHS.get();
+    config.fast_send = FAST_PATHS.get();
     let mut iface = Interface::new(config, &mut dev, Instant::ZERO);
     iface.add_ip_addr(format!("192.0.2.{n}/24").parse().unwrap());
     iface.add_ip_addr(format!("2001:db8::{n}/64").parse().unwrap());
@@ -359,19 +361,20 @@ fn many_seeds(count: u64, loss_ppm: u32, len: usize) {
     });
 }
 
-/// Header prediction (`Config::header_prediction`) is a shortcut, never a different
-/// decision: the same runs with it on and off put the same frames on the wire, byte for
-/// byte and at the same virtual instants, and end with the same counters (but the count
-/// of predicted segments), at every loss rate, over IPv4 and IPv6.
-fn prediction_changes_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize) {
-    let mut predicted = 0;
+/// Header prediction on receive and bursts with header templates on send
+/// (`Config::header_prediction`, `Config::fast_send`) are shortcuts, never different
+/// decisions: the same runs with them on and off put the same frames on the wire, byte
+/// for byte and at the same virtual instants, and end with the same counters (but the
+/// count of predicted segments), at every loss rate, over IPv4 and IPv6.
+fn fast_paths_change_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize) {
+    let (mut predicted, mut templated) = (0, 0);
     for seed in 0..seeds {
         let v6 = seed % 2 == 1;
         let mut runs = [true, false].map(|on| {
-            PREDICTION.set(on);
+            FAST_PATHS.set(on);
             CAPTURE.set(true);
             let (o, _) = run(seed, lossy(loss_ppm), len, v6, BUDGET);
-            PREDICTION.set(true);
+            FAST_PATHS.set(true);
             CAPTURE.set(false);
             o
         });
@@ -380,12 +383,13 @@ fn prediction_changes_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize)
         assert!(!with.capture.is_empty());
         assert!(
             with.capture == without.capture,
-            "seed {seed} ({loss_ppm} ppm, v6 {v6}): the frames differ with prediction on"
+            "seed {seed} ({loss_ppm} ppm, v6 {v6}): the frames differ with the fast paths on"
         );
         for (on, off) in with.ifaces.iter_mut().zip(&without.ifaces) {
-            assert_eq!(off.rx_predicted, 0);
+            assert_eq!((off.rx_predicted, off.tx_templated), (0, 0));
             predicted += on.rx_predicted;
-            on.rx_predicted = 0;
+            templated += on.tx_templated;
+            (on.rx_predicted, on.tx_templated) = (0, 0);
             assert_eq!(on, off, "seed {seed}: the interface counters differ");
         }
         for (on, off) in [
@@ -400,18 +404,19 @@ fn prediction_changes_nothing_on_the_wire(seeds: u64, loss_ppm: u32, len: usize)
     }
     // The comparison means something only if the shortcut was taken.
     assert!(predicted > 0, "no segment was predicted");
+    assert!(templated > 0, "no segment was built from a template");
 }
 
 #[test]
-fn header_prediction_changes_no_frame_over_a_clean_link() {
-    prediction_changes_nothing_on_the_wire(8, 0, 64 * 1024);
-    prediction_changes_nothing_on_the_wire(8, 0, 256 * 1024);
+fn fast_paths_change_no_frame_over_a_clean_link() {
+    fast_paths_change_nothing_on_the_wire(8, 0, 64 * 1024);
+    fast_paths_change_nothing_on_the_wire(8, 0, 256 * 1024);
 }
 
 #[test]
-fn header_prediction_changes_no_frame_under_loss_reordering_and_corruption() {
+fn fast_paths_change_no_frame_under_loss_reordering_and_corruption() {
     for loss_ppm in [10_000, 50_000, 200_000] {
-        prediction_changes_nothing_on_the_wire(12, loss_ppm, 64 * 1024);
+        fast_paths_change_nothing_on_the_wire(12, loss_ppm, 64 * 1024);
     }
 }
 

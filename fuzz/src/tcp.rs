@@ -155,26 +155,27 @@ struct Harness {
     next_port: u16,
 }
 
-/// The target body. The script runs twice, with header prediction on and off
-/// (`Config::header_prediction`): the stack must send the very same frames and end with
-/// the same counters (header prediction is a shortcut, never a different decision).
+/// The target body. The script runs twice, with the fast paths on and off
+/// (`Config::header_prediction`, `Config::fast_send`): the stack must send the very same
+/// frames and end with the same counters (they are shortcuts, never other decisions).
 pub fn tcp_conversation(data: &[u8]) {
     let with = converse(data, true);
     let without = converse(data, false);
     assert!(
         with.frames == without.frames,
-        "header prediction changed the frames sent"
+        "the fast paths changed the frames sent"
     );
     let mut counters = with.counters;
     assert_eq!(without.counters.rx_predicted, 0);
-    counters.rx_predicted = 0;
+    assert_eq!(without.counters.tx_templated, 0);
+    (counters.rx_predicted, counters.tx_templated) = (0, 0);
     assert_eq!(
         counters, without.counters,
-        "header prediction changed the counters"
+        "the fast paths changed the counters"
     );
     assert_eq!(
         with.tcp, without.tcp,
-        "header prediction changed the TCP counters"
+        "the fast paths changed the TCP counters"
     );
 }
 
@@ -297,6 +298,7 @@ impl Harness {
         };
         let mut config = Config::new(OUR_MAC, 0x7cf);
         config.header_prediction = prediction;
+        config.fast_send = prediction;
         let mut iface = Interface::new(config, &mut device, Instant::ZERO);
         iface.add_ip_addr("192.0.2.1/24".parse().expect("valid literal"));
         iface.add_ip_addr("2001:db8::1/64".parse().expect("valid literal"));

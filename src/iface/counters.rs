@@ -165,6 +165,8 @@ counters! {
     "tcp" rx_predicted,
     /// TCP segments sent by sockets.
     "tcp" tcp_tx,
+    /// Of those, segments built from the previous segment's header (`Config::fast_send`).
+    "tcp" tx_templated,
     /// TCP segments for which no socket exists.
     "tcp" tcp_rx_no_socket,
     /// RSTs sent in answer to segments for no socket.

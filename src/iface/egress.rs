@@ -4,6 +4,7 @@
 
 use super::neighbor::{NeighborAction, NeighborLookup, QueueOutcome};
 use super::reassembly::{ExpiredDatagram, FragmentKey, REASSEMBLY_QUOTE_LEN};
+use super::template::TcpTemplate;
 use super::{Interface, InterfaceInner, NeighborCache, PendingReply};
 use crate::phy::{Device, Medium, TxToken};
 use crate::rand::SipHasher24;
@@ -63,7 +64,7 @@ impl InterfaceInner<'_> {
 
     /// C3.8: identifiers unique per destination over a datagram's lifetime and not
     /// predictable from outside: a counter plus a keyed hash of the destination.
-    fn next_ipv4_ident(&mut self, dst: Ipv4Address) -> u16 {
+    pub(super) fn next_ipv4_ident(&mut self, dst: Ipv4Address) -> u16 {
         self.ident_counter = self.ident_counter.wrapping_add(1);
         let offset = match self.ident_offset_v4 {
             Some((cached, offset)) if cached == dst => offset,
@@ -216,6 +217,21 @@ impl InterfaceInner<'_> {
         ip: IpRepr,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), DispatchError> {
+        self.send_ip_keeping(neighbors, device, now, ip, fill, None)
+    }
+
+    /// [`InterfaceInner::send_ip`]; with `keep`, a packet that goes straight into a
+    /// device buffer also leaves its link, IP and first `keep.1` transport header bytes
+    /// in `keep.0` (for [`TcpTemplate`]), which is otherwise left empty.
+    pub(super) fn send_ip_keeping<D: Device + ?Sized>(
+        &mut self,
+        neighbors: &mut NeighborCache<'_>,
+        device: &mut D,
+        now: Instant,
+        ip: IpRepr,
+        fill: impl FnOnce(&mut [u8]),
+        keep: Option<(&mut TcpTemplate, usize)>,
+    ) -> Result<(), DispatchError> {
         let link = self.link_dst(neighbors, now, ip.dst_addr())?;
         let total = ip.total_len();
         let fits = total <= self.caps.ip_mtu();
@@ -230,6 +246,9 @@ impl InterfaceInner<'_> {
                 };
                 let payload = ip.emit(&mut frame[at..], &self.caps.checksum);
                 fill(payload);
+                if let Some((template, transport)) = keep {
+                    template.keep(frame, at, at + ip.header_len(), transport);
+                }
             });
             self.count_tx(&ip);
             return Ok(());
@@ -735,13 +754,11 @@ impl Interface<'_> {
             // send and deadline once, when it is dropped after the last packet (the
             // socket's mark keeps it off the ready list meanwhile).
             if let Some(mut socket) = sockets.slot_mut(index) {
-                for _ in 0..PER_SOCKET_BURST {
+                let mut left = PER_SOCKET_BURST;
+                while left > 0 {
                     let Interface {
                         inner, neighbors, ..
                     } = &mut *self;
-                    // `Some(sent)`: a TCP socket said whether a segment went out, which
-                    // is the answer to "more?" below without planning the next one twice.
-                    let mut tcp_sent = None;
                     let result = match &mut *socket {
                         Socket::Udp(udp) => udp.dispatch(now, |local_port, meta, payload| {
                             inner.dispatch_udp(neighbors, device, now, local_port, meta, payload)
@@ -753,27 +770,43 @@ impl Interface<'_> {
                             inner.dispatch_raw(neighbors, device, now, packet)
                         }),
                         Socket::Tcp(tcp) => {
+                            // All the segments due in one call with `fast_send`, else one.
                             let remote = tcp.remote_endpoint().map(|r| r.ip());
                             let cx = inner.tcp_context(now, remote);
                             let dscp = tcp.config().dscp;
-                            let result = tcp.dispatch(&cx, |src, dst, ecn, repr| {
-                                let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
-                                inner.dispatch_tcp(neighbors, device, now, (src, dst, tos), repr)
-                            });
+                            let max = if inner.config.fast_send { left } else { 1 };
+                            inner.tcp_template = None;
+                            let burst =
+                                tcp.dispatch_burst(&cx, max, |src, dst, ecn, repr, again| {
+                                    let tos = ((dscp & 0x3f) << 2) | (ecn & 0x03);
+                                    inner.dispatch_tcp(
+                                        neighbors,
+                                        device,
+                                        now,
+                                        (src, dst, tos),
+                                        repr,
+                                        again,
+                                    )
+                                });
                             if tcp.take_negative_advice() {
                                 inner.reverify_next_hop(neighbors, device, now, remote);
                             }
-                            tcp_sent = Some(result != Ok(false));
-                            result.map(|_| ())
+                            // A TCP socket that sent is asked again by the next round (its
+                            // next call plans the next segment once); one that stopped
+                            // short had nothing more due.
+                            more = burst.more || burst.exhausted;
+                            left -= burst.sent.clamp(1, left);
+                            if burst.exhausted {
+                                Err(DispatchError::Exhausted)
+                            } else {
+                                Ok(())
+                            }
                         }
                     };
-                    // A TCP socket that sent a segment is asked again by the next round
-                    // (its next dispatch plans the next segment once); one that sent
-                    // nothing has nothing due.
-                    more = match tcp_sent {
-                        Some(sent) => sent,
-                        None => crate::socket::Indexed::wants_dispatch(&*socket),
-                    };
+                    if !matches!(&*socket, Socket::Tcp(_)) {
+                        left -= 1;
+                        more = crate::socket::Indexed::wants_dispatch(&*socket);
+                    }
                     match result {
                         Ok(()) | Err(DispatchError::Dropped) => sent_any = true,
                         Err(DispatchError::Exhausted) => {
@@ -853,7 +886,15 @@ impl InterfaceInner<'_> {
         now: Instant,
         (src, dst, tos): (IpAddress, IpAddress, u8),
         repr: &TcpRepr<'_>,
+        again: bool,
     ) -> Result<(), DispatchError> {
+        // The socket says this segment's header is the previous one's but for SEQ, PSH
+        // and the length: build it from that frame's header (`template.rs`).
+        if again {
+            if let Some(result) = self.send_tcp_again(device, now, (src, dst), repr) {
+                return result;
+            }
+        }
         let Some(mut ip) = self.reply_ip(src, dst, IpProtocol::Tcp, repr.buffer_len()) else {
             return Err(DispatchError::Dropped);
         };
@@ -869,9 +910,17 @@ impl InterfaceInner<'_> {
             IpRepr::Ipv6(v6) => v6.traffic_class = tos,
         }
         let caps = self.caps.checksum;
-        self.send_ip(neighbors, device, now, ip, |buf| {
-            repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &caps);
-        })?;
+        let mut template = TcpTemplate::new(src, dst);
+        let result = self.send_ip_keeping(
+            neighbors,
+            device,
+            now,
+            ip,
+            |buf| repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &caps),
+            Some((&mut template, repr.header_len())),
+        );
+        self.tcp_template = Some(template).filter(TcpTemplate::is_kept);
+        result?;
         self.counters.tcp_tx += 1;
         Ok(())
     }

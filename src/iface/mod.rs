@@ -18,6 +18,7 @@ pub mod neighbor;
 mod predict;
 pub mod reassembly;
 mod route;
+mod template;
 
 use managed::ManagedSlice;
 
@@ -76,6 +77,12 @@ pub struct Config {
     /// instructions; see `Counters::rx_predicted`). On by default; off gives the general
     /// path for every frame (the differential tests compare both).
     pub header_prediction: bool,
+    /// Bursts on send: a TCP socket sends all the segments it has due (up to the
+    /// per-socket burst) in one call, and a data segment whose header repeats the
+    /// previous one's but for SEQ, PSH and length is built from that frame's header (same
+    /// frames, fewer instructions). On by default; off gives one call and a header built
+    /// from scratch per segment (the differential tests compare both).
+    pub fast_send: bool,
 }
 
 impl Config {
@@ -101,6 +108,7 @@ impl Config {
             icmp_error_rate_per_sec: 10,
             answer_broadcast_echo: false,
             header_prediction: true,
+            fast_send: true,
         }
     }
 }
@@ -198,6 +206,8 @@ struct InterfaceInner<'a> {
     /// The last destination sent to and where its packets go (`egress.rs`); cleared
     /// when addresses or routes change.
     next_hop_cache: Option<(IpAddress, egress::Hop)>,
+    /// The headers of the last TCP segment sent in the current burst (`template.rs`).
+    tcp_template: Option<template::TcpTemplate>,
 }
 
 /// A network interface: one device's worth of addresses, neighbours and policy.
@@ -308,6 +318,7 @@ impl<'a> InterfaceInner<'a> {
             prompt_answer: false,
             rx_hint: None,
             next_hop_cache: None,
+            tcp_template: None,
         }
     }
 }

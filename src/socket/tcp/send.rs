@@ -64,15 +64,120 @@ impl SegmentPlan {
     }
 }
 
+/// What [`Socket::dispatch_burst`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Burst {
+    /// Segments that went out (counted as sent, also those `emit` dropped).
+    pub(crate) sent: usize,
+    /// `emit` found no room in the device: the segment is built again next time.
+    pub(crate) exhausted: bool,
+    /// Stopped with more perhaps due: the budget ran out, or TCP gave negative advice
+    /// (MUST-20 R1) that the interface acts on before the next segment.
+    pub(crate) more: bool,
+}
+
+/// What the header of a data segment shares with the next one of the same burst when
+/// the next differs only in SEQ, PSH and payload: the interface then builds it from
+/// the previous frame's header (see `egress.rs`). `None` for any segment with a SYN,
+/// FIN, RST, URG, SACK blocks or SYN options, and for segments without data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HeaderShape {
+    flags: TcpFlags,
+    ack: Option<SeqNumber>,
+    window: u16,
+    timestamp: Option<TcpTimestampRepr>,
+    codepoint: u8,
+}
+
+impl HeaderShape {
+    fn of(repr: &TcpRepr<'_>, codepoint: u8) -> Option<HeaderShape> {
+        let special = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::URG;
+        let plain = !repr.payload.is_empty()
+            && !repr.flags.intersects(special)
+            && repr.urgent_pointer == 0
+            && repr.sack_ranges.iter().all(Option::is_none)
+            && repr.window_scale.is_none()
+            && repr.max_seg_size.is_none()
+            && !repr.sack_permitted;
+        plain.then(|| HeaderShape {
+            flags: repr.wire_flags() - TcpFlags::PSH,
+            ack: repr.ack_number,
+            window: repr.window_len,
+            timestamp: repr.timestamp,
+            codepoint,
+        })
+    }
+}
+
 impl Socket<'_> {
-    /// Emits at most one segment through `emit(src, dst, repr)`. Timers that expired by
-    /// `cx.now` are acted on first (a timeout rewinds SND.NXT, TIME-WAIT ends, ...). On
-    /// `Err(Exhausted)` the segment is not counted as sent and is built again at the next
-    /// call; on `Err(Dropped)` it counts as sent and lost (retransmission covers it).
-    /// `Ok(true)`: a segment went out; `Ok(false)`: nothing was due.
+    /// Emits at most one segment through `emit(src, dst, ecn, repr)`. Timers that
+    /// expired by `cx.now` are acted on first (a timeout rewinds SND.NXT, TIME-WAIT
+    /// ends, ...). On `Err(Exhausted)` the segment is not counted as sent and is built
+    /// again at the next call; on `Err(Dropped)` it counts as sent and lost
+    /// (retransmission covers it). `Ok(true)`: a segment went out; `Ok(false)`: nothing
+    /// was due. (The interface sends through [`Socket::dispatch_burst`].)
+    #[cfg(test)]
     pub(crate) fn dispatch<F>(&mut self, cx: &TcpContext, emit: F) -> Result<bool, DispatchError>
     where
         F: FnOnce(IpAddress, IpAddress, u8, &TcpRepr<'_>) -> Result<(), DispatchError>,
+    {
+        let mut emit = Some(emit);
+        let mut dropped = false;
+        let burst = self.dispatch_burst(cx, 1, |src, dst, ecn, repr, _| {
+            let result = match emit.take() {
+                Some(emit) => emit(src, dst, ecn, repr),
+                None => Err(DispatchError::Exhausted),
+            };
+            dropped = result == Err(DispatchError::Dropped);
+            result
+        });
+        match burst {
+            Burst {
+                exhausted: true, ..
+            } => Err(DispatchError::Exhausted),
+            _ if dropped => Err(DispatchError::Dropped),
+            Burst { sent, .. } => Ok(sent > 0),
+        }
+    }
+
+    /// Up to `max` segments, each exactly as one [`Socket::dispatch`] call would send it
+    /// (timers first, then the plan, the segment, what sending it changes), through
+    /// `emit(src, dst, ecn, repr, again)`. `again` says that the segment's header is the
+    /// previous one's of this call but for SEQ, PSH and the payload length, so the
+    /// interface may build it from that header instead of from scratch.
+    pub(crate) fn dispatch_burst<F>(&mut self, cx: &TcpContext, max: usize, mut emit: F) -> Burst
+    where
+        F: FnMut(IpAddress, IpAddress, u8, &TcpRepr<'_>, bool) -> Result<(), DispatchError>,
+    {
+        let mut burst = Burst::default();
+        let mut previous = None;
+        while burst.sent < max {
+            match self.dispatch_one(cx, &mut emit, &mut previous) {
+                Ok(false) => return burst,
+                Ok(true) | Err(DispatchError::Dropped) => burst.sent += 1,
+                Err(DispatchError::Exhausted) => {
+                    burst.exhausted = true;
+                    return burst;
+                }
+            }
+            if self.negative_advice {
+                break;
+            }
+        }
+        burst.more = true;
+        burst
+    }
+
+    /// One segment of [`Socket::dispatch_burst`]; `previous` is the shape of the last
+    /// header sent in this burst, if it may serve again.
+    fn dispatch_one<F>(
+        &mut self,
+        cx: &TcpContext,
+        emit: &mut F,
+        previous: &mut Option<HeaderShape>,
+    ) -> Result<bool, DispatchError>
+    where
+        F: FnMut(IpAddress, IpAddress, u8, &TcpRepr<'_>, bool) -> Result<(), DispatchError>,
     {
         let now = cx.now;
         self.on_timers(now);
@@ -81,8 +186,9 @@ impl Socket<'_> {
             return Ok(false);
         };
         if let Some(seq) = self.rst_pending {
+            *previous = None;
             let repr = self.rst_segment(seq);
-            let result = emit(local.ip(), remote.ip(), ecn::NOT_ECT, &repr);
+            let result = emit(local.ip(), remote.ip(), ecn::NOT_ECT, &repr, false);
             if result != Err(DispatchError::Exhausted) {
                 self.rst_pending = None;
                 self.counters.segments_out = self.counters.segments_out.wrapping_add(1);
@@ -94,16 +200,19 @@ impl Socket<'_> {
             self.update_idle_timers(now);
             return Ok(false);
         };
-        let (result, edge) = {
+        let (result, edge, cwr) = {
             let payload = self
                 .tx_buffer
                 .get_allocated(plan.data_offset, plan.data_len);
             let (repr, edge) = self.segment_repr(now, &plan, payload);
             let codepoint = self.ecn_codepoint(self.is_new_data(&plan));
             let cwr = repr.flags.contains(TcpFlags::CWR);
-            (emit(local.ip(), remote.ip(), codepoint, &repr), (edge, cwr))
+            let shape = HeaderShape::of(&repr, codepoint);
+            let again = shape.is_some() && shape == *previous;
+            let result = emit(local.ip(), remote.ip(), codepoint, &repr, again);
+            *previous = shape.filter(|_| result.is_ok());
+            (result, edge, cwr)
         };
-        let (edge, cwr) = edge;
         if result == Err(DispatchError::Exhausted) {
             return Err(DispatchError::Exhausted);
         }
