@@ -209,21 +209,11 @@ impl InterfaceInner<'_> {
     /// device's buffer when it fits one frame and the next hop is known (the common
     /// case: one pass over the payload). Otherwise the packet is built in the scratch
     /// buffer and fragmented (IPv4) or queued for resolution.
-    fn send_ip<D: Device + ?Sized>(
-        &mut self,
-        neighbors: &mut NeighborCache<'_>,
-        device: &mut D,
-        now: Instant,
-        ip: IpRepr,
-        fill: impl FnOnce(&mut [u8]),
-    ) -> Result<(), DispatchError> {
-        self.send_ip_keeping(neighbors, device, now, ip, fill, None)
-    }
-
-    /// [`InterfaceInner::send_ip`]; with `keep`, a packet that goes straight into a
-    /// device buffer also leaves its link, IP and first `keep.1` transport header bytes
-    /// in `keep.0` (for [`TcpTemplate`]), which is otherwise left empty.
-    pub(super) fn send_ip_keeping<D: Device + ?Sized>(
+    ///
+    /// With `keep`, a packet that goes straight into a device buffer also leaves its
+    /// link, IP and first `keep.1` transport header bytes in `keep.0` (for
+    /// [`TcpTemplate`]), which is otherwise left empty.
+    pub(super) fn send_ip<D: Device + ?Sized>(
         &mut self,
         neighbors: &mut NeighborCache<'_>,
         device: &mut D,
@@ -911,7 +901,7 @@ impl InterfaceInner<'_> {
         }
         let caps = self.caps.checksum;
         let mut template = TcpTemplate::new(src, dst);
-        let result = self.send_ip_keeping(
+        let result = self.send_ip(
             neighbors,
             device,
             now,
@@ -954,16 +944,18 @@ impl InterfaceInner<'_> {
             }
         }
         let caps = self.caps.checksum;
-        self.send_ip(neighbors, device, now, ip, |buf| {
+        let fill = |buf: &mut [u8]| {
+            let packet = &mut UdpPacket::new_unchecked(buf);
             udp.emit(
-                &mut UdpPacket::new_unchecked(buf),
+                packet,
                 &src,
                 &dst,
                 payload.len(),
                 |p| p.copy_from_slice(payload),
                 &caps,
             );
-        })
+        };
+        self.send_ip(neighbors, device, now, ip, fill, None)
     }
 
     fn dispatch_icmp<D: Device + ?Sized>(
@@ -986,7 +978,7 @@ impl InterfaceInner<'_> {
             return Err(DispatchError::Dropped);
         };
         let fill_checksum = self.caps.checksum;
-        self.send_ip(neighbors, device, now, ip, |buf| {
+        let fill = |buf: &mut [u8]| {
             buf.copy_from_slice(message);
             // The socket leaves the checksum to us: ICMPv6's covers the addresses.
             match (src, remote) {
@@ -998,7 +990,8 @@ impl InterfaceInner<'_> {
                 }
                 _ => {}
             }
-        })
+        };
+        self.send_ip(neighbors, device, now, ip, fill, None)
     }
 
     fn dispatch_raw<D: Device + ?Sized>(
