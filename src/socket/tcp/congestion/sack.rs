@@ -585,6 +585,18 @@ impl SackRecovery {
     ) -> AckOutcome {
         let mut out = AckOutcome::default();
         let cumulative = a.ack > a.una;
+        let mut blocks = blocks.into_iter().peekable();
+        // A data segment's ACK that moves nothing (the bulk receiver's every segment):
+        // no block to add, no retransmission to judge, no duplicate to count, and RACK
+        // has marked nothing at or beyond it. Every step below would leave all as it is.
+        if !cumulative
+            && !a.plain_duplicate
+            && self.scoreboard.rexmit_len == 0
+            && self.rack_lost().is_none_or(|l| l <= a.ack)
+            && blocks.peek().is_none()
+        {
+            return out;
+        }
         // Before the scoreboard forgets what the ACK covers: was the first byte it
         // delivered, or its last, retransmitted (RFC 8985 §6.2 steps 2 and 3)?
         let una_rexmit = cumulative && self.scoreboard.rexmit_at(a.una).is_some();
@@ -607,7 +619,7 @@ impl SackRecovery {
         let mut dsack = false;
         let mut sacked_end: Option<SeqNumber> = None;
         let mut sacked_below_fack = false;
-        for (i, block) in blocks.into_iter().enumerate() {
+        for (i, block) in blocks.enumerate() {
             any_block = true;
             // RFC 2883 §4: only the first block may be a D-SACK; the second tells when
             // it lies above the cumulative ACK.
