@@ -28,6 +28,7 @@ impl Interface<'_> {
         if self.inner.rx_hint.is_some() && self.process_predicted(now, frame, sockets) {
             return;
         }
+        self.resync_deferred(sockets);
         match self.inner.medium() {
             Medium::Ip => self.process_ip(now, frame, LinkCast::Unicast, sockets),
             Medium::Ethernet => self.process_ethernet(now, frame, sockets),

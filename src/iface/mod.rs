@@ -203,6 +203,8 @@ struct InterfaceInner<'a> {
     prompt_answer: bool,
     /// The connection header prediction expects the next frame for (`predict.rs`).
     rx_hint: Option<predict::RxHint>,
+    /// The socket header prediction delivered to and whose resync it deferred.
+    resync_pending: Option<usize>,
     /// The last destination sent to and where its packets go (`egress.rs`); cleared
     /// when addresses or routes change.
     next_hop_cache: Option<(IpAddress, egress::Hop)>,
@@ -317,6 +319,7 @@ impl<'a> InterfaceInner<'a> {
             counters: Counters::default(),
             prompt_answer: false,
             rx_hint: None,
+            resync_pending: None,
             next_hop_cache: None,
             tcp_template: None,
         }
@@ -517,11 +520,15 @@ impl<'a> Interface<'a> {
             // MUST-59: in-order segments of one batch are all processed before their
             // one ACK goes out (at the end of the batch). An ACK that must not wait
             // (out-of-order data, a filled hole, a FIN: RFC 5681 §4.2) goes now.
-            if core::mem::take(&mut self.inner.prompt_answer) && sockets.has_ready() {
-                self.dispatch_sockets(now, device, sockets);
+            if core::mem::take(&mut self.inner.prompt_answer) {
+                self.resync_deferred(sockets);
+                if sockets.has_ready() {
+                    self.dispatch_sockets(now, device, sockets);
+                }
             }
             changed = true;
         }
+        self.resync_deferred(sockets);
         if taken == self.inner.config.frame_budget {
             self.inner.counters.rx_budget_exhausted += 1;
         }

@@ -18,6 +18,7 @@ use core::net::SocketAddr;
 
 use super::{Interface, NeighborCache};
 use crate::phy::Medium;
+use crate::socket::tcp::State;
 use crate::socket::{DemuxKey, Socket, SocketSet};
 use crate::time::Instant;
 use crate::wire::*;
@@ -38,6 +39,13 @@ struct Predicted<'f> {
 }
 
 impl Interface<'_> {
+    /// The resync that header prediction deferred, if one is pending.
+    pub(super) fn resync_deferred(&mut self, sockets: &mut SocketSet<'_>) {
+        if let Some(index) = self.inner.resync_pending.take() {
+            sockets.resync(index);
+        }
+    }
+
     /// Handles `frame` if it has the predicted shape and belongs to the hinted
     /// connection; `false` (with nothing changed) sends it the general way.
     pub(super) fn process_predicted(
@@ -89,7 +97,8 @@ impl Interface<'_> {
             return false;
         };
         // The general path would hand a raw socket a copy; and the slot must still hold
-        // this connection, under the key the demux would find.
+        // this connection, under the key the demux would find. (A socket whose resync
+        // is pending still has it: its key changes only through CLOSED or LISTEN.)
         let key = DemuxKey::TcpConnection {
             local: hint.local,
             remote: hint.remote,
@@ -98,12 +107,15 @@ impl Interface<'_> {
             self.inner.rx_hint = None;
             return false;
         }
-        let Some(mut socket) = sockets.slot_mut(hint.index) else {
+        if self.inner.resync_pending.is_some_and(|i| i != hint.index) {
+            return false;
+        }
+        let Some(Socket::Tcp(tcp)) = sockets.item_mut_unsynced(hint.index) else {
             return false;
         };
-        let Socket::Tcp(tcp) = &mut *socket else {
+        if matches!(tcp.state(), State::Closed | State::Listen) {
             return false;
-        };
+        }
         let Interface {
             inner, neighbors, ..
         } = self;
@@ -115,6 +127,11 @@ impl Interface<'_> {
         let neighbors: &mut NeighborCache<'_> = neighbors;
         // An ACK or ACK+PSH never ends TIME-WAIT (only a SYN does, SHLD-4).
         let _reopened = inner.deliver_tcp(now, Some(neighbors), tcp, (src, dst, ecn), &repr);
+        // The set re-reads the socket's key, readiness and deadline before anything
+        // reads them: the next frame that is not predicted for it, a prompt ACK, or the
+        // end of the batch (`Interface::resync_deferred`). A run of predicted segments
+        // costs one resync instead of one each.
+        inner.resync_pending = Some(hint.index);
         true
     }
 }

@@ -388,6 +388,12 @@ impl<'a, T: Indexed> Set<'a, T> {
         self.table.keys_per_kind[DemuxKey::RAW_KIND] > 0
     }
 
+    /// Lends a socket by slot number without a guard: the caller must [`Set::resync`]
+    /// it before the set's key, ready list or deadlines are next read.
+    pub(crate) fn item_mut_unsynced(&mut self, index: usize) -> Option<&mut T> {
+        self.slots.get_mut(index)?.item.as_mut()
+    }
+
     /// Lends a socket by slot number for the interface, which resyncs it afterwards.
     pub(crate) fn slot_mut(&mut self, index: usize) -> Option<SetMut<'_, 'a, T>> {
         let item = self.slots.get_mut(index)?.item.as_mut()?;
