@@ -89,9 +89,14 @@ impl Socket<'_> {
             // RFC 8985 §8: the reordering timer will decide first.
             return;
         }
+        if !self.may_probe() {
+            // (The bulk receiver's case on every segment: nothing to time.)
+            self.timers.stop(Timer::LossProbe);
+            return;
+        }
         let at = now.saturating_add(self.probe_timeout());
         let before_rto = self.timers.rto_deadline().is_some_and(|rto| at < rto);
-        if self.may_probe() && before_rto {
+        if before_rto {
             self.timers.set(Timer::LossProbe, at);
         } else {
             self.timers.stop(Timer::LossProbe);
