@@ -10,9 +10,12 @@
 //! cargo bench --bench demux_scale -- --warm-up-time 1 --measurement-time 5
 //! ```
 //!
-//! The active flow's segments come in runs, so after the first one each lookup is
-//! answered by the index's one-entry cache of its last hit; the hash and chain walk are
-//! paid when flows interleave (their cost per lookup is checked by the set's unit test
+//! The active flow's segments come in runs, so after the first one each is taken by
+//! header prediction (`Config::header_prediction`), which checks the one connection it
+//! expects and skips the demux; the bench measures that path, then the general one with
+//! prediction off, where each lookup is answered by the index's one-entry cache of its
+//! last hit. The hash and chain walk are paid when flows interleave (their cost per
+//! lookup is checked by the set's unit test
 //! `demux_work_per_lookup_does_not_grow_with_the_number_of_sockets`).
 //!
 //! What one measured poll covers: taking a batch of full-size data segments for the
@@ -99,10 +102,10 @@ fn settle(
 }
 
 impl World {
-    fn new(idle: usize) -> World {
+    fn new(idle: usize, prediction: bool) -> World {
         let (a, b) = cable();
         let mut client = Host::new(a, 1, idle + 1);
-        let mut server = Host::new(b, 2, idle + 1);
+        let mut server = Host::with_config(b, 2, idle + 1, |c| c.header_prediction = prediction);
         let mut now = Instant::ZERO;
         // The active connection first: it also resolves the neighbours (ARP).
         let (hc, hs) = connect(&mut client, &mut server, now, (80, 40_000), 256 * 1024);
@@ -195,37 +198,50 @@ fn main() {
     let mut medians = Vec::new();
     let mut group = c.benchmark_group("demux_scale");
     group.throughput(Throughput::Elements(1));
-    for idle in IDLE {
-        let setup = std::time::Instant::now();
-        let mut world = World::new(idle);
-        let setup = setup.elapsed();
-        // Reach the steady-state window before measuring.
-        world.run(5_000);
-        group.bench_function(BenchmarkId::new("idle_connections", idle), |b| {
-            b.iter_custom(|iters| {
-                let (n, t) = world.run(iters);
-                t.mul_f64(iters as f64 / n as f64)
-            })
-        });
-        let median = median_ns_per_segment(&mut world, 21);
-        let polls = 100;
-        let segments: u64 = (0..polls).map(|_| world.batch().0).sum();
-        println!(
-            "demux_scale: {idle} idle connections (set up in {:.2} s, {} sockets per host): \
-             median {median:.1} ns per received segment, {:.1} segments per measured poll",
-            setup.as_secs_f64(),
-            world.server.sockets.iter().count(),
-            segments as f64 / f64::from(polls),
-        );
-        medians.push((idle, median));
+    for prediction in [true, false] {
+        let path = if prediction { "predicted" } else { "general" };
+        for idle in IDLE {
+            let setup = std::time::Instant::now();
+            let mut world = World::new(idle, prediction);
+            let setup = setup.elapsed();
+            // Reach the steady-state window before measuring.
+            world.run(5_000);
+            let id = BenchmarkId::new(format!("{path}/idle_connections"), idle);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let (n, t) = world.run(iters);
+                    t.mul_f64(iters as f64 / n as f64)
+                })
+            });
+            let median = median_ns_per_segment(&mut world, 21);
+            let polls = 100;
+            let segments: u64 = (0..polls).map(|_| world.batch().0).sum();
+            println!(
+                "demux_scale ({path}): {idle} idle connections (set up in {:.2} s, {} sockets \
+                 per host): median {median:.1} ns per received segment, {:.1} segments per \
+                 measured poll",
+                setup.as_secs_f64(),
+                world.server.sockets.iter().count(),
+                segments as f64 / f64::from(polls),
+            );
+            medians.push((path, idle, median));
+        }
     }
     group.finish();
     println!("\ndemux_scale summary (median ns per received segment, own timing):");
-    for (idle, median) in &medians {
-        println!("  {idle:>6} idle connections: {median:8.1} ns");
+    for (path, idle, median) in &medians {
+        println!("  {path:>9}, {idle:>6} idle connections: {median:8.1} ns");
     }
-    if let (Some((_, one)), Some((_, most))) = (medians.first(), medians.last()) {
-        println!("  ratio 10,000 / 1: {:.3}", most / one);
+    for path in ["predicted", "general"] {
+        let of = |n| {
+            medians
+                .iter()
+                .find(|m| m.0 == path && m.1 == n)
+                .map(|m| m.2)
+        };
+        if let (Some(one), Some(most)) = (of(1), of(10_000)) {
+            println!("  {path}: ratio 10,000 / 1: {:.3}", most / one);
+        }
     }
     c.final_summary();
 }

@@ -126,10 +126,22 @@ pub struct Host {
 
 impl Host {
     /// A host with room for `sockets` sockets.
-    pub fn new(mut device: CableEnd, n: u8, sockets: usize) -> Host {
+    pub fn new(device: CableEnd, n: u8, sockets: usize) -> Host {
+        Host::with_config(device, n, sockets, |_| ())
+    }
+
+    /// [`Host::new`] with the interface's configuration adjusted by `adjust` first.
+    pub fn with_config(
+        mut device: CableEnd,
+        n: u8,
+        sockets: usize,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Host {
         let mac = EthernetAddress([0x02, 0, 0, 0, 0, n]);
         let seed = u64::from(n) * 0x9e37_79b9;
-        let mut iface = Interface::new(Config::new(mac, seed), &mut device, Instant::ZERO);
+        let mut config = Config::new(mac, seed);
+        adjust(&mut config);
+        let mut iface = Interface::new(config, &mut device, Instant::ZERO);
         let cidr: IpCidr = format!("192.0.2.{n}/24").parse().expect("CIDR literal");
         assert!(iface.add_ip_addr(cidr));
         Host {
