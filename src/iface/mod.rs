@@ -7,6 +7,12 @@
 //! timers; then let the sockets on the set's ready list, and those whose deadline has
 //! come, send. Nothing in it walks the socket set. `poll_at` says when to call it next.
 //!
+//! Two shortcuts serve bulk TCP, each decided frame by frame and switched by `Config`
+//! (on by default) so that tests can compare it with the general path: header prediction
+//! on receive (`predict.rs`: the next segment of the last connection goes straight to
+//! its socket) and bursts with header templates on send (`template.rs`: a segment whose
+//! header repeats the previous one's is built from it). Neither changes a frame.
+//!
 //! Governing texts: RFC 826, RFC 1122, RFC 791, RFC 792, RFC 8200, RFC 4443, RFC 4861,
 //! RFC 768; the items of CONFORMANCE.md sections C and D1 are cited where they apply.
 
