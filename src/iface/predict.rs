@@ -96,14 +96,15 @@ impl Interface<'_> {
         let Some(repr) = predicted_tcp(segment, &hint, &src, &dst, &checksums) else {
             return false;
         };
-        // The general path would hand a raw socket a copy; and the slot must still hold
-        // this connection, under the key the demux would find. (A socket whose resync
-        // is pending still has it: its key changes only through CLOSED or LISTEN.)
+        // The general path would hand a raw socket a copy; and the demux must find this
+        // slot for the connection's key, by the same lookup. (A socket whose resync is
+        // pending still has its key: it changes only through CLOSED or LISTEN.)
         let key = DemuxKey::TcpConnection {
             local: hint.local,
             remote: hint.remote,
         };
-        if sockets.has_raw_keys() || sockets.key_at(hint.index) != Some(key) {
+        let found = sockets.lookup(&key).map(|h| h.index());
+        if sockets.has_raw_keys() || found != Some(hint.index) {
             self.inner.rx_hint = None;
             return false;
         }
@@ -127,10 +128,13 @@ impl Interface<'_> {
         let neighbors: &mut NeighborCache<'_> = neighbors;
         // An ACK or ACK+PSH never ends TIME-WAIT (only a SYN does, SHLD-4).
         let _reopened = inner.deliver_tcp(now, Some(neighbors), tcp, (src, dst, ecn), &repr);
-        // The set re-reads the socket's key, readiness and deadline before anything
-        // reads them: the next frame that is not predicted for it, a prompt ACK, or the
-        // end of the batch (`Interface::resync_deferred`). A run of predicted segments
-        // costs one resync instead of one each.
+        // The ready list learns at once whether the socket wants to send (its order is
+        // the order sockets send in); its key and deadline are re-read before anything
+        // reads them: at the next frame that is not predicted for it, a prompt ACK, or
+        // the end of the batch (`Interface::resync_deferred`). A run of predicted
+        // segments costs one key and deadline update instead of one each; the deadline
+        // heap's order does not depend on how often it was updated.
+        sockets.refresh_ready(hint.index);
         inner.resync_pending = Some(hint.index);
         true
     }

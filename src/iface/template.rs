@@ -88,7 +88,8 @@ impl InterfaceInner<'_> {
             let ip = &mut frame[t.ip_at..];
             match dst {
                 IpAddress::V4(_) => {
-                    let ip_len = (total - t.ip_at) as u16;
+                    // Saturating, as `Ipv4Repr::total_len` does.
+                    let ip_len = u16::try_from(total - t.ip_at).unwrap_or(u16::MAX);
                     ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
                     ip[4..6].copy_from_slice(&ident.to_be_bytes());
                     ip[10..12].fill(0);
@@ -97,7 +98,7 @@ impl InterfaceInner<'_> {
                     }
                 }
                 IpAddress::V6(_) => {
-                    let payload_len = (total - t.tcp_at) as u16;
+                    let payload_len = u16::try_from(total - t.tcp_at).unwrap_or(u16::MAX);
                     ip[4..6].copy_from_slice(&payload_len.to_be_bytes());
                 }
             }

@@ -378,20 +378,27 @@ impl<'a, T: Indexed> Set<'a, T> {
         })
     }
 
-    /// The demux key registered for slot `index`, if any.
-    pub(crate) fn key_at(&self, index: usize) -> Option<DemuxKey> {
-        self.table.entries.get(index)?.key
-    }
-
     /// Whether any socket is registered under a raw-socket key.
     pub(crate) fn has_raw_keys(&self) -> bool {
         self.table.keys_per_kind[DemuxKey::RAW_KIND] > 0
     }
 
-    /// Lends a socket by slot number without a guard: the caller must [`Set::resync`]
-    /// it before the set's key, ready list or deadlines are next read.
+    /// Lends a socket by slot number without a guard: the caller must
+    /// [`Set::refresh_ready`] it at once and [`Set::resync`] it before the set's keys or
+    /// deadlines are next read.
     pub(crate) fn item_mut_unsynced(&mut self, index: usize) -> Option<&mut T> {
         self.slots.get_mut(index)?.item.as_mut()
+    }
+
+    /// The ready-list part of [`Set::resync`]: a socket that now wants to send joins the
+    /// tail of the ready list, in the same place a full resync would have put it (the
+    /// list's order decides the order sockets send in).
+    pub(crate) fn refresh_ready(&mut self, index: usize) {
+        if let Some(item) = self.slots.get(index).and_then(|s| s.item.as_ref()) {
+            if !self.table.entries[index].in_ready && item.wants_dispatch() {
+                self.table.push_ready(index);
+            }
+        }
     }
 
     /// Lends a socket by slot number for the interface, which resyncs it afterwards.
@@ -634,10 +641,16 @@ impl SideTable<'_> {
         (self.heap_len > 0).then(|| self.entries[0].heap_slot as usize)
     }
 
+    /// Earlier deadline first; between equal deadlines the lower slot, so that which
+    /// socket `pop_expired` gives first depends on the deadlines alone, never on the
+    /// order in which they were set (the interface may update a deadline once for a run
+    /// of segments instead of once per segment; see `Set::refresh_ready`).
     fn heap_less(&self, a: u32, b: u32) -> bool {
-        let da = self.entries[self.entries[a as usize].heap_slot as usize].deadline;
-        let db = self.entries[self.entries[b as usize].heap_slot as usize].deadline;
-        da < db
+        let sa = self.entries[a as usize].heap_slot;
+        let sb = self.entries[b as usize].heap_slot;
+        let da = self.entries[sa as usize].deadline;
+        let db = self.entries[sb as usize].deadline;
+        (da, sa) < (db, sb)
     }
 
     fn heap_swap(&mut self, a: u32, b: u32) {
