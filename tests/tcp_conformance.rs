@@ -845,15 +845,9 @@ fn a_syn_with_a_higher_isn_ends_time_wait_and_reaches_the_listener() {
     // the listener answers, instead of a challenge ACK and four minutes of waiting.
     let (mut s, old) = time_wait_on_port_80();
     let next = listener(&mut s, 80);
-    let out = s.exchange(from_peer(
-        v4(2),
-        &peer_seg(40000, 80, TcpFlags::SYN, 100_000, None),
-    ));
-    let (_, _, _, answer) = tcp_of(only(&out));
-    assert_eq!(answer.flags, TcpFlags::SYN | TcpFlags::ACK);
     assert_eq!(
-        answer.ack_number,
-        Some(SeqNumber(PEER_ISN.wrapping_add(100_001)))
+        answer_to_reopening_syn(&mut s),
+        TcpFlags::SYN | TcpFlags::ACK
     );
     assert_eq!(state(&s, old), State::Closed);
     assert_eq!(state(&s, next), State::SynReceived);
@@ -867,15 +861,25 @@ fn a_syn_that_ends_time_wait_with_no_listener_left_draws_a_reset() {
     // the SYN then meets a closed port: the RST a closed port sends (CORE-7), as Linux
     // does when no listener takes a SYN that ended TIME-WAIT.
     let (mut s, old) = time_wait_on_port_80();
+    assert_eq!(
+        answer_to_reopening_syn(&mut s),
+        TcpFlags::RST | TcpFlags::ACK
+    );
+    assert_eq!(state(&s, old), State::Closed);
+}
+
+/// The peer opens the 4-tuple of the TIME-WAIT connection on port 80 again with an ISN
+/// above every sequence number of the old one: the one answer, which acknowledges that
+/// SYN, and its flags.
+fn answer_to_reopening_syn(s: &mut Script) -> TcpFlags {
     let out = s.exchange(from_peer(
         v4(2),
         &peer_seg(40000, 80, TcpFlags::SYN, 100_000, None),
     ));
     let (_, _, _, answer) = tcp_of(only(&out));
-    assert_eq!(answer.flags, TcpFlags::RST | TcpFlags::ACK);
     assert_eq!(
         answer.ack_number,
         Some(SeqNumber(PEER_ISN.wrapping_add(100_001)))
     );
-    assert_eq!(state(&s, old), State::Closed);
+    answer.flags
 }

@@ -130,28 +130,23 @@ fn transfer_with(server_addr: &str, client_addr: &str, raw_tap: bool) -> Seen {
     }
 }
 
+impl Seen {
+    /// Header prediction took the bulk of the segments (all but the handshake, the
+    /// close and a connection's first segment).
+    fn assert_mostly_predicted(&self) {
+        let (predicted, total) = (self.predicted, self.tcp_rx);
+        assert!(predicted * 10 > total * 9, "{predicted} of {total}");
+    }
+}
+
 #[test]
 fn tcp_over_ipv4_transfers_both_ways_and_closes_through_the_interface() {
-    let seen = transfer("192.0.2.2:80", "192.0.2.1:40000");
-    // Header prediction took the bulk of the segments (all but the handshake, the
-    // close and a connection's first segment).
-    assert!(
-        seen.predicted * 10 > seen.tcp_rx * 9,
-        "{} of {}",
-        seen.predicted,
-        seen.tcp_rx
-    );
+    transfer("192.0.2.2:80", "192.0.2.1:40000").assert_mostly_predicted();
 }
 
 #[test]
 fn tcp_over_ipv6_transfers_both_ways_and_closes_through_the_interface() {
-    let seen = transfer("[2001:db8::2]:80", "[2001:db8::1]:40000");
-    assert!(
-        seen.predicted * 10 > seen.tcp_rx * 9,
-        "{} of {}",
-        seen.predicted,
-        seen.tcp_rx
-    );
+    transfer("[2001:db8::2]:80", "[2001:db8::1]:40000").assert_mostly_predicted();
 }
 
 /// A raw socket for TCP sees every TCP packet, so header prediction, which would skip

@@ -184,21 +184,27 @@ impl InterfaceInner<'_> {
     }
 
     fn count_tx(&mut self, ip: &IpRepr) {
-        self.counters.tx_frames += 1;
-        match ip {
-            IpRepr::Ipv4(v4) => {
-                self.counters.ipv4_tx += 1;
-                match v4.next_header {
-                    IpProtocol::Icmp => self.counters.icmpv4_tx += 1,
-                    IpProtocol::Udp => self.counters.udp_tx += 1,
+        self.count_tx_of(matches!(ip, IpRepr::Ipv6(_)), ip.next_header());
+    }
+
+    /// One frame sent with an IPv6 (`v6`) or IPv4 packet of `protocol`.
+    pub(super) fn count_tx_of(&mut self, v6: bool, protocol: IpProtocol) {
+        let c = &mut self.counters;
+        c.tx_frames += 1;
+        match (v6, protocol) {
+            (false, p) => {
+                c.ipv4_tx += 1;
+                match p {
+                    IpProtocol::Icmp => c.icmpv4_tx += 1,
+                    IpProtocol::Udp => c.udp_tx += 1,
                     _ => {}
                 }
             }
-            IpRepr::Ipv6(v6) => {
-                self.counters.ipv6_tx += 1;
-                match v6.next_header {
-                    IpProtocol::Icmpv6 => self.counters.icmpv6_tx += 1,
-                    IpProtocol::Udp => self.counters.udp_tx += 1,
+            (true, p) => {
+                c.ipv6_tx += 1;
+                match p {
+                    IpProtocol::Icmpv6 => c.icmpv6_tx += 1,
+                    IpProtocol::Udp => c.udp_tx += 1,
                     _ => {}
                 }
             }
@@ -900,16 +906,18 @@ impl InterfaceInner<'_> {
             IpRepr::Ipv6(v6) => v6.traffic_class = tos,
         }
         let caps = self.caps.checksum;
-        let mut template = TcpTemplate::new(src, dst);
+        // Keep this frame's headers for the next segment of the burst only when
+        // templates are in use.
+        let mut template = self.config.fast_send.then(|| TcpTemplate::new(src, dst));
         let result = self.send_ip(
             neighbors,
             device,
             now,
             ip,
             |buf| repr.emit(&mut TcpPacket::new_unchecked(buf), &src, &dst, &caps),
-            Some((&mut template, repr.header_len())),
+            template.as_mut().map(|t| (t, repr.header_len())),
         );
-        self.tcp_template = Some(template).filter(TcpTemplate::is_kept);
+        self.tcp_template = template.filter(TcpTemplate::is_kept);
         result?;
         self.counters.tcp_tx += 1;
         Ok(())

@@ -103,8 +103,9 @@ impl Interface<'_> {
             local: hint.local,
             remote: hint.remote,
         };
-        let found = sockets.lookup(&key).map(|h| h.index());
-        if sockets.has_raw_keys() || found != Some(hint.index) {
+        // (Raw sockets first: the lookup counts in the set's index statistics, and the
+        // general path would look up again.)
+        if sockets.has_raw_keys() || sockets.lookup(&key).map(|h| h.index()) != Some(hint.index) {
             self.inner.rx_hint = None;
             return false;
         }

@@ -111,11 +111,7 @@ impl InterfaceInner<'_> {
                 packet.fill_checksum(&src, &dst);
             }
         });
-        self.counters.tx_frames += 1;
-        match dst {
-            IpAddress::V4(_) => self.counters.ipv4_tx += 1,
-            IpAddress::V6(_) => self.counters.ipv6_tx += 1,
-        }
+        self.count_tx_of(dst.is_ipv6(), IpProtocol::Tcp);
         self.counters.tcp_tx += 1;
         self.counters.tx_templated += 1;
         Some(Ok(()))
