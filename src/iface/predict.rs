@@ -16,7 +16,7 @@
 
 use core::net::SocketAddr;
 
-use super::{Interface, NeighborCache};
+use super::Interface;
 use crate::phy::Medium;
 use crate::socket::tcp::State;
 use crate::socket::{DemuxKey, Socket, SocketSet};
@@ -96,15 +96,14 @@ impl Interface<'_> {
         let Some(repr) = predicted_tcp(segment, &hint, &src, &dst, &checksums) else {
             return false;
         };
-        // The general path would hand a raw socket a copy; and the demux must find this
-        // slot for the connection's key, by the same lookup. (A socket whose resync is
-        // pending still has its key: it changes only through CLOSED or LISTEN.)
+        // The general path would hand a raw socket a copy (checked first: the lookup
+        // counts in the set's index statistics); and the demux must find this slot for
+        // the connection's key, by the same lookup. (A socket whose resync is pending
+        // still has its key: it changes only through CLOSED or LISTEN.)
         let key = DemuxKey::TcpConnection {
             local: hint.local,
             remote: hint.remote,
         };
-        // (Raw sockets first: the lookup counts in the set's index statistics, and the
-        // general path would look up again.)
         if sockets.has_raw_keys() || sockets.lookup(&key).map(|h| h.index()) != Some(hint.index) {
             self.inner.rx_hint = None;
             return false;
@@ -126,7 +125,6 @@ impl Interface<'_> {
             SocketAddr::V6(_) => inner.counters.ipv6_rx += 1,
         }
         inner.counters.rx_predicted += 1;
-        let neighbors: &mut NeighborCache<'_> = neighbors;
         // An ACK or ACK+PSH never ends TIME-WAIT (only a SYN does, SHLD-4).
         let _reopened = inner.deliver_tcp(now, Some(neighbors), tcp, (src, dst, ecn), &repr);
         // The ready list learns at once whether the socket wants to send (its order is
